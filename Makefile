@@ -1,0 +1,153 @@
+# libgrugan - GNU make build. `make help` lists the targets.
+
+# ---- version: one source of truth, include/grugan.h ----------------------
+version_part = $(shell sed -n 's/^\#define GRUGAN_VERSION_$(1) \([0-9][0-9]*\)$$/\1/p' include/grugan.h)
+MAJOR := $(call version_part,MAJOR)
+MINOR := $(call version_part,MINOR)
+PATCH := $(call version_part,PATCH)
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+# ---- installation directories ----------------------------------------------
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+# ---- tools and flags ---------------------------------------------------------
+CC ?= cc
+CXX ?= c++
+AR ?= ar
+PKG_CONFIG ?= pkg-config
+PYTHON ?= /usr/bin/python3
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BLIS_INCDIR := $(firstword $(foreach v,openmp pthread serial,$(patsubst %/blis.h,%,$(wildcard /usr/include/$(MULTIARCH)/blis-$(v)/blis.h))) $(patsubst %/blis.h,%,$(wildcard /usr/include/blis/blis.h)))
+BLIS_CFLAGS ?= $(if $(BLIS_INCDIR),-isystem $(BLIS_INCDIR))
+BLIS_LIBS ?= -lblis
+OPENMP_CFLAGS ?= -fopenmp
+OPENMP_LIBS ?= $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-lomp,-lgomp)
+
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
+            -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+LIB_CPPFLAGS := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGRUGAN_BUILDING
+LIB_CFLAGS := -std=c11 $(WARNINGS) -fPIC -fvisibility=hidden $(OPENMP_CFLAGS) $(BLIS_CFLAGS)
+LIBS_PRIVATE := $(BLIS_LIBS) $(OPENMP_LIBS) -lpthread -lm
+
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+SANITIZE := -fsanitize=address,undefined,float-divide-by-zero -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+
+# ---- sources -----------------------------------------------------------------
+LIB_SRC := $(sort $(wildcard src/*/*.c))
+TEST_SRC := $(sort $(wildcard tests/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=build/obj/%.o)
+ASAN_TEST_OBJ := $(TEST_SRC:%.c=build/asan/%.o)
+
+SONAME := libgrugan.so.$(MAJOR)
+SHARED := lib/libgrugan.so.$(VERSION)
+STATIC := lib/libgrugan.a
+
+.PHONY: all check check-asan install uninstall clean help bench
+.DELETE_ON_ERROR:
+
+all: $(SHARED) lib/$(SONAME) lib/libgrugan.so $(STATIC)
+
+help:
+	@echo "make [all]        build lib/libgrugan.so.$(VERSION) and lib/libgrugan.a"
+	@echo "make check        build and run the test suite"
+	@echo "make check-asan   the test suite with AddressSanitizer + UBSan"
+	@echo "make bench        speed against PyTorch on this machine"
+	@echo "make install      install (PREFIX, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, DESTDIR)"
+	@echo "make uninstall    remove exactly what install wrote"
+	@echo "make clean        remove build outputs"
+
+# ---- library -----------------------------------------------------------------
+build/obj/src/%.o: src/%.c $(wildcard src/*/*.h) include/grugan.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CPPFLAGS) $(LIB_CFLAGS) $(CFLAGS) -MMD -c $< -o $@
+
+$(SHARED): $(LIB_OBJ) src/grugan.map
+	@mkdir -p lib
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/grugan.map \
+	    -Wl,--no-undefined $(OPENMP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJ) $(LIBS_PRIVATE)
+
+lib/$(SONAME): $(SHARED)
+	ln -sf libgrugan.so.$(VERSION) $@
+
+lib/libgrugan.so: lib/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STATIC): $(LIB_OBJ)
+	@mkdir -p lib
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+# ---- tests -------------------------------------------------------------------
+TEST_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CHECK_CFLAGS)
+TEST_CPPFLAGS := -Iinclude -Isrc -Itests -D_POSIX_C_SOURCE=200809L \
+                 -DGRUGAN_SOURCE_DIR='"$(CURDIR)"'
+
+build/obj/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*/*.h) include/grugan.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(TEST_CFLAGS) $(OPENMP_CFLAGS) $(CFLAGS) -c $< -o $@
+
+build/test_grugan: $(TEST_OBJ) $(STATIC)
+	$(CC) $(OPENMP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(STATIC) $(LIBS_PRIVATE) $(CHECK_LIBS)
+
+check: all build/test_grugan
+	CC="$(CC)" CXX="$(CXX)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/shell/run.sh
+	cd tests && ../build/test_grugan
+
+# ---- tests under AddressSanitizer + UndefinedBehaviorSanitizer --------------
+build/asan/src/%.o: src/%.c $(wildcard src/*/*.h) include/grugan.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CPPFLAGS) $(LIB_CFLAGS) -O1 -g $(SANITIZE) -c $< -o $@
+
+build/asan/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*/*.h) include/grugan.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CPPFLAGS) $(TEST_CFLAGS) $(OPENMP_CFLAGS) -O1 -g $(SANITIZE) -c $< -o $@
+
+build/asan/test_grugan: $(ASAN_TEST_OBJ) $(ASAN_LIB_OBJ)
+	$(CC) $(OPENMP_CFLAGS) $(SANITIZE) -o $@ $(ASAN_TEST_OBJ) $(ASAN_LIB_OBJ) $(LIBS_PRIVATE) $(CHECK_LIBS)
+
+check-asan: build/asan/test_grugan
+	cd tests && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 CK_FORK=no ../build/asan/test_grugan
+
+# ---- install -------------------------------------------------------------------
+build/gru_gan.pc: gru_gan.pc.in include/grugan.h FORCE
+	@mkdir -p build
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|g' -e 's|@BLIS_CFLAGS@||g' gru_gan.pc.in > $@
+
+FORCE:
+
+install: all build/gru_gan.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/grugan.h $(DESTDIR)$(INCLUDEDIR)/grugan.h
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libgrugan.so.$(VERSION)
+	ln -sf libgrugan.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libgrugan.so
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libgrugan.a
+	install -m 644 build/gru_gan.pc $(DESTDIR)$(PKGCONFIGDIR)/gru_gan.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/grugan.h
+	rm -f $(DESTDIR)$(LIBDIR)/libgrugan.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	rm -f $(DESTDIR)$(LIBDIR)/libgrugan.so $(DESTDIR)$(LIBDIR)/libgrugan.a
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/gru_gan.pc
+
+clean:
+	rm -rf build lib
+
+-include $(LIB_OBJ:.o=.d)

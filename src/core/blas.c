@@ -1,0 +1,34 @@
+/* blas.c - the BLIS wrapper: the only file that includes blis.h. */
+#include "blas.h"
+
+#include <blis.h>
+#include <string.h>
+
+/* Below this many multiply-adds a product runs on one thread: waking a
+ * second thread costs more than it saves (measured with bench/gemm_bench). */
+#define GRUGAN__GEMM_THREAD_MIN_WORK (32u * 1024u)
+
+void grugan__sgemm(int threads, size_t m, size_t n, size_t k, float alpha, const float *a,
+                   ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                   float beta, float *c, ptrdiff_t rsc, ptrdiff_t csc)
+{
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    float alpha_ = alpha, beta_ = beta;
+    int nt = threads < 1 ? 1 : threads;
+
+    if (m == 0 || n == 0) return;
+    if (k == 0 || alpha == 0.0f) {
+        /* C := beta * C, without reading C when beta is 0. */
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) {
+                float *cij = c + (ptrdiff_t)i * rsc + (ptrdiff_t)j * csc;
+                *cij = beta == 0.0f ? 0.0f : beta * *cij;
+            }
+        return;
+    }
+    if ((double)m * (double)n * (double)k < (double)GRUGAN__GEMM_THREAD_MIN_WORK) nt = 1;
+    bli_rntm_set_num_threads((dim_t)nt, &rntm);
+    bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha_,
+                 (float *)a, (inc_t)rsa, (inc_t)csa, (float *)b, (inc_t)rsb, (inc_t)csb, &beta_,
+                 c, (inc_t)rsc, (inc_t)csc, NULL, &rntm);
+}

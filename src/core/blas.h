@@ -1,0 +1,24 @@
+/*
+ * blas.h - the library's only door to BLIS. Every matrix is (pointer, row
+ * stride, column stride), so views and transposes cost nothing.
+ */
+#ifndef GRUGAN_BLAS_H
+#define GRUGAN_BLAS_H
+
+#include <stddef.h>
+
+/*
+ * C := alpha * A B + beta * C
+ *   A (m, k) element (i, p) at a[i * rsa + p * csa]
+ *   B (k, n) element (p, j) at b[p * rsb + j * csb]
+ *   C (m, n) element (i, j) at c[i * rsc + j * csc]
+ * beta == 0 overwrites C without reading it. `threads` (>= 1) is the most
+ * threads BLIS may use for this call; products too small to gain from threads
+ * run on one. BLIS never splits k, so results are bit-identical for every
+ * thread count. m, n or k may be 0.
+ */
+void grugan__sgemm(int threads, size_t m, size_t n, size_t k, float alpha, const float *a,
+                   ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                   float beta, float *c, ptrdiff_t rsc, ptrdiff_t csc);
+
+#endif
