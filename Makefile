@@ -93,8 +93,16 @@ $(STATIC): $(LIB_OBJ)
 
 # ---- tests -------------------------------------------------------------------
 TEST_CFLAGS := -std=c11 $(WARNINGS) -Wno-missing-prototypes $(CHECK_CFLAGS)
-TEST_CPPFLAGS := -Iinclude -Isrc -Itests -D_POSIX_C_SOURCE=200809L \
+TEST_CPPFLAGS := -Iinclude -Isrc -Itests -Ibuild -D_POSIX_C_SOURCE=200809L \
                  -DGRUGAN_SOURCE_DIR='"$(CURDIR)"'
+
+# Every "Suite *suite_NAME(void)" defined in tests/*.c, as SUITE(suite_NAME).
+build/suite_list.h: $(TEST_SRC)
+	@mkdir -p build
+	sed -n 's/^Suite \*\(suite_[A-Za-z0-9_]*\)(void)$$/SUITE(\1)/p' $(TEST_SRC) > $@.tmp
+	mv $@.tmp $@
+
+build/obj/tests/test_main.o build/asan/tests/test_main.o: build/suite_list.h
 
 build/obj/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*/*.h) include/grugan.h
 	@mkdir -p $(@D)

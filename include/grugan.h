@@ -217,7 +217,7 @@ GRUGAN_API int grugan_gru_reserve(grugan_gru *gru, size_t batch, size_t steps);
  *                               right-padded: past its length a sequence's
  *                               outputs are 0 and its state is frozen, as with
  *                               PyTorch packed sequences
- *   out     (B, T, D*H)         outputs of the last layer, both directions
+ *   out     (B, T, D*H) or NULL outputs of the last layer, both directions
  *                               concatenated (forward first)
  *   h_n     (L*D, B, H) or NULL final states (at each sequence's last valid step)
  * Keeps what backward needs until the next forward. On failure nothing is
