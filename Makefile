@@ -33,7 +33,7 @@ OPENMP_LIBS ?= $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-lo
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
             -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 LIB_CPPFLAGS := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGRUGAN_BUILDING
-LIB_CFLAGS := -std=c11 $(WARNINGS) -fPIC -fvisibility=hidden $(OPENMP_CFLAGS) $(BLIS_CFLAGS)
+LIB_CFLAGS := -std=c11 $(WARNINGS) -fPIC -fvisibility=hidden -fno-trapping-math -fno-math-errno $(OPENMP_CFLAGS) $(BLIS_CFLAGS)
 LIBS_PRIVATE := $(BLIS_LIBS) $(OPENMP_LIBS) -lpthread -lm
 
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
@@ -71,7 +71,7 @@ help:
 	@echo "make clean        remove build outputs"
 
 # ---- library -----------------------------------------------------------------
-build/obj/src/%.o: src/%.c $(wildcard src/*/*.h) include/grugan.h
+build/obj/src/%.o: src/%.c $(wildcard src/*/*.h) include/grugan.h Makefile
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CPPFLAGS) $(LIB_CFLAGS) $(CFLAGS) -MMD -c $< -o $@
 
@@ -130,6 +130,15 @@ build/asan/test_grugan: $(ASAN_TEST_OBJ) $(ASAN_LIB_OBJ)
 check-asan: build/asan/test_grugan
 	cd tests && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 CK_FORK=no ../build/asan/test_grugan
+
+# ---- benchmark (docs/PERFORMANCE.md); BENCH_ARGS go to bench/gru_bench.c -----
+build/gru_bench: $(BENCH_SRC) include/grugan.h $(STATIC)
+	@mkdir -p build
+	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L -std=c11 $(WARNINGS) $(OPENMP_CFLAGS) $(CFLAGS) \
+	    $(LDFLAGS) -o $@ $(BENCH_SRC) $(STATIC) $(LIBS_PRIVATE)
+
+bench: all build/gru_bench
+	PYTHON="$(PYTHON)" sh bench/run.sh $(BENCH_ARGS)
 
 # ---- install -------------------------------------------------------------------
 build/gru_gan.pc: gru_gan.pc.in include/grugan.h FORCE

@@ -1,4 +1,4 @@
-/* test_main.c - runs every Check suite found in tests/*.c (see suites.h);
+/* test_main.c - runs every Check suite found in the tests/ files (see suites.h);
  * exits non-zero on any failure. */
 #include "suites.h"
 

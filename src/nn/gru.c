@@ -17,6 +17,7 @@
 
 #include "core/blas.h"
 #include "core/rng.h"
+#include "nn/fastmath.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -189,13 +190,6 @@ static size_t prev_slot(size_t t, size_t d)
 
 /* ---- elementwise passes of one step -------------------------------------- */
 
-static float sigmoid(float x)
-{
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
 /* Everything one step's elementwise pass reads and writes; rows b < B. */
 typedef struct step_io {
     size_t B, H;
@@ -234,12 +228,13 @@ static void finish_row(const step_io *s, size_t b, const float *n, const float *
         if (o) memset(o, 0, H * sizeof *o);
         return;
     }
+#pragma omp simd
     for (size_t j = 0; j < H; j++) hn[j] = (1.0f - z[j]) * n[j] + z[j] * h[j];
     if (o) memcpy(o, hn, H * sizeof *o);
 }
 
 /* Reset after (PyTorch):
- *   r = sigmoid(gx_r + b_ir + gh_r + b_hr)    z = sigmoid(gx_z + b_iz + gh_z + b_hz)
+ *   r = grugan__sigmoidf(gx_r + b_ir + gh_r + b_hr)    z = grugan__sigmoidf(gx_z + b_iz + gh_z + b_hz)
  *   ghn = gh_n + b_hn                        n = tanh(gx_n + b_in + r * ghn)
  *   h' = (1 - z) n + z h */
 static void gates_forward_after(const step_io *s)
@@ -251,11 +246,12 @@ static void gates_forward_after(const step_io *s)
         float *g = s->gates + b * 3 * H, *r = g, *z = g + H, *n = g + 2 * H;
         const float *gh = s->gh + b * 3 * H;
         float *ghn = s->ghn + b * H;
+#pragma omp simd
         for (size_t j = 0; j < H; j++) {
-            r[j] = sigmoid(r[j] + s->b_ih[j] + gh[j] + s->b_hh[j]);
-            z[j] = sigmoid(z[j] + s->b_ih[H + j] + gh[H + j] + s->b_hh[H + j]);
+            r[j] = grugan__sigmoidf(r[j] + s->b_ih[j] + gh[j] + s->b_hh[j]);
+            z[j] = grugan__sigmoidf(z[j] + s->b_ih[H + j] + gh[H + j] + s->b_hh[H + j]);
             ghn[j] = gh[2 * H + j] + s->b_hh[2 * H + j];
-            n[j] = tanhf(n[j] + s->b_ih[2 * H + j] + r[j] * ghn[j]);
+            n[j] = grugan__tanhf(n[j] + s->b_ih[2 * H + j] + r[j] * ghn[j]);
         }
         finish_row(s, b, n, z);
     }
@@ -272,9 +268,10 @@ static void gates_forward_before_rz(const step_io *s)
         float *g = s->gates + b * 3 * H, *r = g, *z = g + H;
         const float *gh = s->gh + b * 3 * H, *h = s->prev + b * H;
         float *rh = s->ghn + b * H;
+#pragma omp simd
         for (size_t j = 0; j < H; j++) {
-            r[j] = sigmoid(r[j] + s->b_ih[j] + gh[j] + s->b_hh[j]);
-            z[j] = sigmoid(z[j] + s->b_ih[H + j] + gh[H + j] + s->b_hh[H + j]);
+            r[j] = grugan__sigmoidf(r[j] + s->b_ih[j] + gh[j] + s->b_hh[j]);
+            z[j] = grugan__sigmoidf(z[j] + s->b_ih[H + j] + gh[H + j] + s->b_hh[H + j]);
             rh[j] = r[j] * h[j];
         }
     }
@@ -290,8 +287,9 @@ static void gates_forward_before_n(const step_io *s)
     for (size_t b = 0; b < s->B; b++) {
         float *g = s->gates + b * 3 * H, *z = g + H, *n = g + 2 * H;
         const float *ghn = s->gh + b * 3 * H + 2 * H;
+#pragma omp simd
         for (size_t j = 0; j < H; j++)
-            n[j] = tanhf(n[j] + s->b_ih[2 * H + j] + ghn[j] + s->b_hh[2 * H + j]);
+            n[j] = grugan__tanhf(n[j] + s->b_ih[2 * H + j] + ghn[j] + s->b_hh[2 * H + j]);
         finish_row(s, b, n, z);
     }
 }
@@ -447,6 +445,7 @@ static void gates_backward_after(const step_grad *s)
             memset(dgh, 0, 3 * H * sizeof *dgh);
             continue;
         }
+#pragma omp simd
         for (size_t j = 0; j < H; j++) {
             const float g = dh[j] + dout[j];
             const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
@@ -478,6 +477,7 @@ static void gates_backward_before_zn(const step_grad *s)
             memset(dgh, 0, 3 * H * sizeof *dgh);
             continue;
         }
+#pragma omp simd
         for (size_t j = 0; j < H; j++) {
             const float g = dh[j] + dout[j];
             const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
@@ -500,6 +500,7 @@ static void gates_backward_before_r(const step_grad *s, const float *drh)
         const float *r = s->gates + b * 3 * H, *h = s->prev + b * H, *d = drh + b * H;
         float *dh = s->dh + b * H, *dgx = s->dgx + b * 3 * H, *dgh = s->dgh + b * 3 * H;
         if (!grad_row_valid(s, b)) continue; /* rows already zero */
+#pragma omp simd
         for (size_t j = 0; j < H; j++) {
             const float dar = d[j] * h[j] * r[j] * (1.0f - r[j]);
             dgx[j] = dgh[j] = dar;

@@ -1,0 +1,137 @@
+#!/bin/sh
+# run.sh - libgrugan's GRU against torch.nn.GRU on this machine (make bench).
+#
+#   sh bench/run.sh [--no-torch] [--config NAME[,NAME]] [--threads 1,2]
+#                   [--repeats N] [--min-time S] [--quick]
+#
+# Runs build/gru_bench (BENCH_BIN) once, then bench/torch_gru.py with PYTHON
+# (default /usr/bin/python3, Debian's python3-torch) once per thread count n,
+# with BLIS_NUM_THREADS=n in its environment: Debian's torch does its matrix
+# products through BLIS, which takes its thread count from there. libgrugan
+# sets its threads per handle (GRUGAN_KEY_THREADS), so gru_bench runs with
+# BLIS_NUM_THREADS unset. Prints a table, then one line per configuration and
+# thread count:
+#   gru config=I5-H24-L3-T24-B128 threads=1 fwd_ms=.. fwdbwd_ms=.. torch_fwd_ms=..
+#       torch_fwdbwd_ms=.. speedup_fwd=.. speedup_fwdbwd=..
+# with n/a for the torch fields when torch is absent. Speedup = torch ms / our ms.
+set -eu
+cd "$(dirname "$0")/.."
+: "${BENCH_BIN:=build/gru_bench}" "${PYTHON:=/usr/bin/python3}"
+
+threads=1,2
+common=""
+use_torch=1
+while [ $# -gt 0 ]; do
+    case $1 in
+    --no-torch) use_torch=0 ;;
+    --quick) common="$common $1" ;;
+    --threads)
+        [ $# -ge 2 ] || { echo "run.sh: --threads needs a value" >&2; exit 2; }
+        threads=$2; shift ;;
+    --config | --repeats | --min-time)
+        [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+        common="$common $1 $2"; shift ;;
+    *) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if [ ! -x "$BENCH_BIN" ]; then
+    echo "run.sh: $BENCH_BIN not built (make build/gru_bench)" >&2
+    exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)," \
+    "$(nproc 2>/dev/null || echo '?') CPUs"
+if [ -r /proc/loadavg ]; then
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    echo "load average at start: $load"
+    if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
+        echo "warning: the machine is busy; other work distorts the numbers, above all at 2 threads" >&2
+    fi
+fi
+echo "libgrugan: timing (threads $threads) ..."
+# shellcheck disable=SC2086
+env -u BLIS_NUM_THREADS "$BENCH_BIN" $common --threads "$threads" >"$tmp/ours"
+grep -v '^#' "$tmp/ours" | sed 's/^/  /'
+
+: >"$tmp/torch"
+if [ "$use_torch" -eq 0 ]; then
+    echo "torch not available: comparison skipped (--no-torch)"
+elif ! why=$("$PYTHON" -c 'import torch' 2>&1); then
+    echo "torch not available: comparison skipped ($PYTHON: $(printf '%s\n' "$why" | tail -n 1))"
+else
+    for n in $(echo "$threads" | tr ',' ' '); do
+        echo "torch.nn.GRU: timing (threads $n, BLIS_NUM_THREADS=$n) ..."
+        # shellcheck disable=SC2086
+        if ! BLIS_NUM_THREADS=$n "$PYTHON" bench/torch_gru.py $common --threads "$n" \
+            >"$tmp/torch.$n"; then
+            echo "torch_gru.py failed at $n threads: its numbers are skipped" >&2
+            : >"$tmp/torch.$n"
+        fi
+        grep -v '^#' "$tmp/torch.$n" | sed 's/^/  /'
+        cat "$tmp/torch.$n" >>"$tmp/torch"
+    done
+fi
+
+# Join on (config, threads); the targets are those of docs/PERFORMANCE.md.
+awk '
+function field(line, key,    n, i, a, kv) {
+    n = split(line, a, " ")
+    for (i = 2; i <= n; i++) { split(a[i], kv, "="); if (kv[1] == key) return kv[2] }
+    return ""
+}
+function ms(v) { return v == "" ? "n/a" : sprintf("%.3f", v) }
+function ratio(num, den) { return (num == "" || den == "" || den + 0 <= 0) ? "n/a" : sprintf("%.2f", num / den) }
+BEGIN {
+    target["I5-H24-L3-T24-B128"] = 5; target["I64-H256-L1-T50-B64"] = 1.4
+    target["I128-H512-L2-T100-B32"] = 1.2; scale_target["I128-H512-L2-T100-B32"] = 1.6
+}
+FNR == 1 { file++ }
+/^#/ { next }
+file == 1 && $1 == "grugan" {
+    k = field($0, "config") SUBSEP field($0, "threads")
+    order[++n] = k; cfg[k] = field($0, "config"); thr[k] = field($0, "threads")
+    fwd[k] = field($0, "fwd_ms"); fb[k] = field($0, "fwdbwd_ms")
+}
+file == 2 && $1 == "torch" {
+    k = field($0, "config") SUBSEP field($0, "threads")
+    tfwd[k] = field($0, "fwd_ms"); tfb[k] = field($0, "fwdbwd_ms"); tng[k] = field($0, "fwd_nograd_ms")
+}
+END {
+    print ""
+    printf "%-22s %3s | %9s %9s %7s | %9s %9s %7s | %s\n", "configuration", "thr", "fwd ms", "torch", "speedup", "f+b ms", "torch", "speedup", "f+b target"
+    for (i = 1; i <= n; i++) {
+        k = order[i]; s = ratio(tfb[k], fb[k]); t = target[cfg[k]]
+        verdict = t == "" ? "-" : s == "n/a" ? sprintf(">= %sx: n/a", t) : sprintf(">= %sx: %s", t, s + 0 >= t ? "met" : "MISSED")
+        printf "%-22s %3s | %9s %9s %7s | %9s %9s %7s | %s\n", cfg[k], thr[k], ms(fwd[k]), ms(tfwd[k]), ratio(tfwd[k], fwd[k]), ms(fb[k]), ms(tfb[k]), s, verdict
+    }
+    header = 0
+    for (i = 1; i <= n; i++) {
+        k = order[i]; k1 = cfg[k] SUBSEP 1
+        if (thr[k] != 2 || !(k1 in fb)) continue
+        if (!header) {
+            print ""
+            printf "%-22s | %8s %8s | %8s %8s | %s\n", "2 threads vs 1", "fwd", "f+b", "torch fwd", "torch f+b", "f+b target"
+            header = 1
+        }
+        s = ratio(fb[k1], fb[k]); t = scale_target[cfg[k]]
+        verdict = t == "" ? "-" : sprintf(">= %sx: %s", t, s + 0 >= t ? "met" : "MISSED")
+        printf "%-22s | %7sx %7sx | %8sx %8sx | %s\n", cfg[k], ratio(fwd[k1], fwd[k]), s, ratio(tfwd[k1], tfwd[k]), ratio(tfb[k1], tfb[k]), verdict
+    }
+    nograd = 0
+    for (i = 1; i <= n; i++) if (tng[order[i]] != "") nograd = 1
+    if (nograd) {
+        print ""
+        print "torch forward under torch.no_grad() (inference only; not compared):"
+        for (i = 1; i <= n; i++) { k = order[i]; if (tng[k] != "") printf "  %-22s threads=%s %s ms\n", cfg[k], thr[k], ms(tng[k]) }
+    }
+    print ""
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        printf "gru config=%s threads=%s fwd_ms=%s fwdbwd_ms=%s torch_fwd_ms=%s torch_fwdbwd_ms=%s speedup_fwd=%s speedup_fwdbwd=%s\n", cfg[k], thr[k], ms(fwd[k]), ms(fb[k]), ms(tfwd[k]), ms(tfb[k]), ratio(tfwd[k], fwd[k]), ratio(tfb[k], fb[k])
+    }
+}' "$tmp/ours" "$tmp/torch"

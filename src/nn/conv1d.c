@@ -1,0 +1,149 @@
+/*
+ * conv1d.c - 1-D convolution as im2col + one GEMM over all B*T_out rows
+ * (nn/linear.c does the products); col2im adds the input gradient back in a
+ * fixed order.
+ */
+#include "nn/conv1d.h"
+
+#include "core/core.h"
+
+#include <string.h>
+
+/* The kernel taps k0 <= k < k1 of output step t that fall inside [0, T):
+ * t*S + k - P in [0, T). Taps outside read the zero padding. k0 == k1 when
+ * the whole window is padding. */
+typedef struct window {
+    size_t k0, k1;
+} window;
+
+static window window_of(const grugan__conv1d_shape *s, size_t t)
+{
+    const size_t start = t * s->S; /* time of tap k is start + k - P */
+    window w;
+    w.k0 = start >= s->P ? 0 : (s->P - start < s->K ? s->P - start : s->K);
+    if (s->T + s->P > start)
+        w.k1 = s->T + s->P - start < s->K ? s->T + s->P - start : s->K;
+    else
+        w.k1 = 0;
+    if (w.k1 < w.k0) w.k1 = w.k0;
+    return w;
+}
+
+size_t grugan__conv1d_out_len(const grugan__conv1d_shape *s)
+{
+    size_t padded;
+    if (s->S == 0 || !grugan__add_size(s->T, s->P, &padded) ||
+        !grugan__add_size(padded, s->P, &padded) || padded < s->K)
+        return 0;
+    return (padded - s->K) / s->S + 1;
+}
+
+size_t grugan__conv1d_scratch_floats(const grugan__conv1d_shape *s)
+{
+    size_t rows, floats;
+    if (!grugan__mul_size(s->B, grugan__conv1d_out_len(s), &rows) ||
+        !grugan__mul3_size(rows, s->K, s->C_in, &floats))
+        return 0;
+    return floats;
+}
+
+/* True when im2col is the identity (K = 1, S = 1, P = 0): x itself is the
+ * (B*T, C_in) matrix and no scratch is touched. */
+static int is_pointwise(const grugan__conv1d_shape *s)
+{
+    return s->K == 1 && s->S == 1 && s->P == 0;
+}
+
+/* cols[(b, t), (k, c)] = x[b, t*S - P + k, c], 0 in the padding.
+ *   cols (B * T_out, K * C_in)   x (B, T, C_in) */
+static void im2col(float *cols, const float *x, const grugan__conv1d_shape *s, size_t T_out,
+                   int threads)
+{
+    const size_t C = s->C_in, KC = s->K * s->C_in, rows = s->B * T_out;
+    const int par = threads > 1 && rows * KC >= GRUGAN__NN_PAR_MIN;
+
+#pragma omp parallel for num_threads(threads) if (par) schedule(static)
+    for (size_t r = 0; r < rows; r++) {
+        const size_t b = r / T_out, t = r % T_out;
+        const window w = window_of(s, t);
+        float *dst = cols + r * KC;
+        if (w.k0 > 0) memset(dst, 0, w.k0 * C * sizeof *dst);
+        if (w.k1 > w.k0)
+            memcpy(dst + w.k0 * C, x + (b * s->T + t * s->S + w.k0 - s->P) * C,
+                   (w.k1 - w.k0) * C * sizeof *dst);
+        if (w.k1 < s->K) memset(dst + w.k1 * C, 0, (s->K - w.k1) * C * sizeof *dst);
+    }
+}
+
+/* dx[b, t*S - P + k, c] += dcols[(b, t), (k, c)] over in-range taps; dx is
+ * zeroed first unless accumulate. Sequences are independent (one thread
+ * each); within one the order is t, k, c ascending whatever the threads.
+ *   dx (B, T, C_in)   dcols (B * T_out, K * C_in) */
+static void col2im(float *dx, const float *dcols, const grugan__conv1d_shape *s, size_t T_out,
+                   int accumulate, int threads)
+{
+    const size_t C = s->C_in, KC = s->K * s->C_in, TC = s->T * s->C_in;
+    const int par = threads > 1 && s->B > 1 && s->B * T_out * KC >= GRUGAN__NN_PAR_MIN;
+
+#pragma omp parallel for num_threads(threads) if (par) schedule(static)
+    for (size_t b = 0; b < s->B; b++) {
+        float *dxb = dx + b * TC;
+        if (!accumulate) memset(dxb, 0, TC * sizeof *dxb);
+        for (size_t t = 0; t < T_out; t++) {
+            const window w = window_of(s, t);
+            if (w.k1 == w.k0) continue; /* the whole window is padding */
+            const float *src = dcols + (b * T_out + t) * KC + w.k0 * C;
+            float *dst = dxb + (t * s->S + w.k0 - s->P) * C;
+            const size_t len = (w.k1 - w.k0) * C;
+            for (size_t i = 0; i < len; i++) dst[i] += src[i];
+        }
+    }
+}
+
+void grugan__conv1d_forward(float *y, float *scratch, const float *x, const float *Wt,
+                            const float *bias, const grugan__conv1d_shape *s, int threads)
+{
+    const size_t T_out = grugan__conv1d_out_len(s), rows = s->B * T_out;
+    const float *cols = x;
+
+    if (!is_pointwise(s)) {
+        im2col(scratch, x, s, T_out, threads);
+        cols = scratch;
+    }
+    /* y (B*T_out, C_out) = cols (B*T_out, K*C_in) Wt (K*C_in, C_out) + bias */
+    grugan__linear_forward(y, cols, Wt, bias, rows, s->K * s->C_in, s->C_out, threads);
+}
+
+void grugan__conv1d_backward(float *dx, float *dWt, float *dbias, float *scratch,
+                             const float *dy, const float *x, const float *Wt,
+                             const grugan__conv1d_shape *s, int flags, int threads)
+{
+    const size_t T_out = grugan__conv1d_out_len(s), rows = s->B * T_out;
+    const size_t KC = s->K * s->C_in;
+    const int accumulate = (flags & GRUGAN__NN_DX_ACCUMULATE) != 0;
+
+    if (flags & GRUGAN__NN_INPUT_ONLY) dWt = dbias = NULL;
+
+    /* dWt (K*C_in, C_out) += X^T dy, dbias += column sums of dy */
+    if (dWt || dbias) {
+        const float *cols = x;
+        if (dWt && !is_pointwise(s)) {
+            im2col(scratch, x, s, T_out, threads);
+            cols = scratch;
+        }
+        grugan__linear_backward(NULL, dWt, dbias, dy, cols, NULL, rows, KC, s->C_out, 0,
+                                threads);
+    }
+    if (!dx) return;
+    if (is_pointwise(s)) {
+        /* dx (B*T, C_in) (+)= dy Wt^T directly */
+        grugan__linear_backward(dx, NULL, NULL, dy, NULL, Wt, rows, KC, s->C_out,
+                                GRUGAN__NN_INPUT_ONLY | (flags & GRUGAN__NN_DX_ACCUMULATE),
+                                threads);
+        return;
+    }
+    /* dX (B*T_out, K*C_in) = dy Wt^T into the scratch, then col2im */
+    grugan__linear_backward(scratch, NULL, NULL, dy, NULL, Wt, rows, KC, s->C_out,
+                            GRUGAN__NN_INPUT_ONLY, threads);
+    col2im(dx, scratch, s, T_out, accumulate, threads);
+}

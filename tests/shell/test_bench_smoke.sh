@@ -1,0 +1,25 @@
+#!/bin/sh
+# The benchmark builds and runs: bench/gru_bench.c in --quick mode on the
+# smallest configuration, then bench/run.sh without torch; both outputs parse.
+set -eu
+: "${MAKE:=make}"
+$MAKE -s build/gru_bench >/dev/null
+
+num='[0-9][0-9]*\.[0-9][0-9]*'
+out=$(build/gru_bench --quick --config timegan --threads 1,2)
+printf '%s\n' "$out"
+for n in 1 2; do
+    printf '%s\n' "$out" | grep -q "^grugan config=I5-H24-L3-T24-B128 threads=$n fwd_ms=$num fwdbwd_ms=$num fwd_repeats=3 fwdbwd_repeats=3\$"
+done
+test "$(printf '%s\n' "$out" | grep -vc '^#')" -eq 2
+
+if build/gru_bench --config nonsense >/dev/null 2>&1; then
+    echo "gru_bench accepted an unknown configuration"; exit 1
+fi
+
+out=$(sh bench/run.sh --no-torch --quick --config I5-H24-L3-T24-B128 --threads 1)
+printf '%s\n' "$out"
+printf '%s\n' "$out" | grep -q '^torch not available: comparison skipped'
+last=$(printf '%s\n' "$out" | tail -n 1)
+printf '%s\n' "$last" | grep -q "^gru config=I5-H24-L3-T24-B128 threads=1 fwd_ms=$num fwdbwd_ms=$num torch_fwd_ms=n/a torch_fwdbwd_ms=n/a speedup_fwd=n/a speedup_fwdbwd=n/a\$"
+echo ok
