@@ -296,6 +296,440 @@ GRUGAN_API int grugan_gru_param_write(grugan_gru *gru, size_t index, const float
 GRUGAN_API int grugan_gru_grad_read(const grugan_gru *gru, size_t index, float *dst,
                                     size_t count);
 
+/* ------------------------------------------------------------------------- */
+/* Parameters: the named tensors of a model, shared by every model kind      */
+/* ------------------------------------------------------------------------- */
+
+/** A model's parameter set: named tensors in PyTorch's names, shapes and
+ *  row-major layout, their gradients, and one flat block of each. Obtained
+ *  from a model (grugan_gru_params, grugan_generator_params,
+ *  grugan_discriminator_params); owned by the model and valid until the
+ *  model is freed. Never freed by the caller. */
+typedef struct grugan_params grugan_params;
+
+/** Most dimensions a parameter tensor has. */
+#define GRUGAN_MAX_DIMS 4
+
+/** Detail of the last failure on this parameter set ("" if none). */
+GRUGAN_API const char *grugan_params_message(const grugan_params *params);
+
+/** Number of named tensors (0 for NULL). */
+GRUGAN_API size_t grugan_params_count(const grugan_params *params);
+
+/** Total number of scalar parameters (0 for NULL). */
+GRUGAN_API size_t grugan_params_num_scalars(const grugan_params *params);
+
+/**
+ * Name and shape of tensor `index` (0 .. count-1).
+ *   name   receives a string owned by the parameter set (may be NULL)
+ *   ndim   receives 1 .. GRUGAN_MAX_DIMS (may be NULL)
+ *   shape  receives ndim sizes; capacity GRUGAN_MAX_DIMS (may be NULL)
+ */
+GRUGAN_API int grugan_params_info(const grugan_params *params, size_t index, const char **name,
+                                  size_t *ndim, size_t shape[GRUGAN_MAX_DIMS]);
+
+/** Index of the tensor called `name`; GRUGAN_E_NOTFOUND if none. */
+GRUGAN_API int grugan_params_find(const grugan_params *params, const char *name, size_t *index);
+
+/** Copies tensor `index` into dst; `count` must equal its element count. */
+GRUGAN_API int grugan_params_read(const grugan_params *params, size_t index, float *dst,
+                                  size_t count);
+
+/** Overwrites tensor `index` from src; `count` must equal its element count.
+ *  Refuses NaN/Inf (nothing written). */
+GRUGAN_API int grugan_params_write(grugan_params *params, size_t index, const float *src,
+                                   size_t count);
+
+/** Copies the gradient of tensor `index` into dst. */
+GRUGAN_API int grugan_params_grad_read(const grugan_params *params, size_t index, float *dst,
+                                       size_t count);
+
+/** Overwrites the gradient of tensor `index` (for custom losses or
+ *  penalties computed by the caller). Refuses NaN/Inf. */
+GRUGAN_API int grugan_params_grad_write(grugan_params *params, size_t index, const float *src,
+                                        size_t count);
+
+/** Sets every gradient to zero. */
+GRUGAN_API int grugan_params_zero_grad(grugan_params *params);
+
+/** Copies all values (flat, tensors in index order) into dst; `count` must
+ *  equal grugan_params_num_scalars. */
+GRUGAN_API int grugan_params_read_all(const grugan_params *params, float *dst, size_t count);
+
+/** Overwrites all values from a flat array as given by read_all. */
+GRUGAN_API int grugan_params_write_all(grugan_params *params, const float *src, size_t count);
+
+/** Clamps every value to [-limit, limit] (weight clipping of the original
+ *  Wasserstein GAN); limit > 0. */
+GRUGAN_API int grugan_params_clamp(grugan_params *params, float limit);
+
+/** The parameter set of a GRU (NULL for an invalid handle). */
+GRUGAN_API grugan_params *grugan_gru_params(grugan_gru *gru);
+
+/* ------------------------------------------------------------------------- */
+/* Activations (generator output)                                            */
+/* ------------------------------------------------------------------------- */
+
+#define GRUGAN_ACT_DEFAULT    0 /**< the documented default of the field */
+#define GRUGAN_ACT_SIGMOID    1 /**< 1 / (1 + e^-x), outputs in (0, 1) */
+#define GRUGAN_ACT_TANH       2 /**< outputs in (-1, 1) */
+#define GRUGAN_ACT_IDENTITY   3 /**< no activation */
+#define GRUGAN_ACT_LEAKY_RELU 4 /**< x if x > 0 else slope * x */
+
+/* ------------------------------------------------------------------------- */
+/* Generator                                                                 */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * At each step t the input is [z_t (Z), c (C), v_t (V)]: noise, an optional
+ * static condition (same for every step), optional per-step covariates. Then
+ * a GRU stack (L, H), then a per-step linear head to F features and an output
+ * activation:  out_t = act(W_head h_t + b_head).
+ * Parameters: gru.weight_ih_l{k}, gru.weight_hh_l{k}, gru.bias_ih_l{k},
+ * gru.bias_hh_l{k} (as torch.nn.GRU), head.weight (F, H), head.bias (F).
+ */
+#define GRUGAN_NOISE_NORMAL  0 /**< z ~ N(0, 1) (default) */
+#define GRUGAN_NOISE_UNIFORM 1 /**< z ~ U(0, 1), as TimeGAN */
+
+typedef struct grugan_generator_config {
+    size_t struct_size;     /**< sizeof(grugan_generator_config): use GRUGAN_GENERATOR_CONFIG_INIT */
+    size_t noise_size;      /**< Z (required) */
+    size_t output_size;     /**< F (required) */
+    size_t hidden_size;     /**< H; 0: 24 */
+    size_t num_layers;      /**< L; 0: 3 */
+    size_t condition_size;  /**< C; 0: no condition */
+    size_t covariate_size;  /**< V; 0: no covariates */
+    int32_t noise_kind;     /**< GRUGAN_NOISE_NORMAL (0) or GRUGAN_NOISE_UNIFORM */
+    int32_t output_activation; /**< GRUGAN_ACT_*; 0: sigmoid */
+    int32_t convention;     /**< GRUGAN_GRU_RESET_AFTER (0) or GRUGAN_GRU_RESET_BEFORE */
+    uint64_t seed;          /**< seed of the initial weights and of the noise stream */
+} grugan_generator_config;
+
+#define GRUGAN_GENERATOR_CONFIG_INIT { sizeof(grugan_generator_config), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+typedef struct grugan_generator grugan_generator;
+
+/** Creates a generator with freshly initialized weights (the GRU as
+ *  torch.nn.GRU, the head as torch.nn.Linear). `ctx` (NULL: default) must
+ *  outlive it; the caller frees it with grugan_generator_free. */
+GRUGAN_API int grugan_generator_create(grugan_context *ctx, const grugan_generator_config *config,
+                                       grugan_generator **out, grugan_error *err);
+
+/** Frees a generator; NULL is a no-op. */
+GRUGAN_API void grugan_generator_free(grugan_generator *gen);
+
+/** Detail of the last failure on this generator ("" if none). */
+GRUGAN_API const char *grugan_generator_message(const grugan_generator *gen);
+
+/** Sets a GRUGAN_KEY_* setting (GRUGAN_KEY_THREADS, GRUGAN_KEY_CHECK_FINITE). */
+GRUGAN_API int grugan_generator_set(grugan_generator *gen, int key, double value);
+/** Reads a GRUGAN_KEY_* setting. */
+GRUGAN_API int grugan_generator_get(const grugan_generator *gen, int key, double *value);
+
+/** The generator's parameter set (NULL for an invalid handle). */
+GRUGAN_API grugan_params *grugan_generator_params(grugan_generator *gen);
+
+/**
+ * Fills z (B, T, Z) with the noise of samples first .. first+B-1 for `seed`:
+ * the noise of sample i at step t depends only on (seed, i, t), so it is the
+ * same whatever the batch size or chunking.
+ */
+GRUGAN_API int grugan_generator_noise(const grugan_generator *gen, uint64_t seed, uint64_t first,
+                                      size_t batch, size_t steps, float *z);
+
+/**
+ * Forward over a batch.
+ *   z          (B, T, Z) or NULL: NULL draws the next B samples of the
+ *              generator's own noise stream (seed from the config; position
+ *              advanced by B, see grugan_generator_noise_position)
+ *   condition  (B, C) or NULL (required when C > 0)
+ *   covariates (B, T, V) or NULL (required when V > 0)
+ *   out        (B, T, F)
+ * Keeps what backward needs until the next forward.
+ */
+GRUGAN_API int grugan_generator_forward(grugan_generator *gen, size_t batch, size_t steps,
+                                        const float *z, const float *condition,
+                                        const float *covariates, float *out);
+
+/** Backward for the last forward: d_out (B, T, F); parameter gradients are
+ *  accumulated (call grugan_params_zero_grad first). */
+GRUGAN_API int grugan_generator_backward(grugan_generator *gen, const float *d_out);
+
+/** Position of the generator's own noise stream (samples drawn so far). */
+GRUGAN_API int grugan_generator_noise_position(const grugan_generator *gen, uint64_t *position);
+/** Moves the generator's own noise stream, e.g. when resuming training. */
+GRUGAN_API int grugan_generator_set_noise_position(grugan_generator *gen, uint64_t position);
+
+/**
+ * Generates n sequences of `steps` steps (any length, also beyond the
+ * training length) with the noise of samples 0 .. n-1 for `seed`, in chunks,
+ * through the streaming step, so memory stays bounded whatever n and steps.
+ *   condition  (C) or NULL: one condition for every sequence (required when C > 0)
+ *   covariates (n, T, V) or NULL (required when V > 0)
+ *   out        (n, T, F)
+ * Does not disturb what the last forward kept for backward.
+ */
+GRUGAN_API int grugan_generator_sample(grugan_generator *gen, uint64_t seed, size_t n,
+                                       size_t steps, const float *condition,
+                                       const float *covariates, float *out);
+
+/** Floats of the state a streaming caller holds for a batch: L * B * H. */
+GRUGAN_API size_t grugan_generator_state_size(const grugan_generator *gen, size_t batch);
+
+/**
+ * One streaming step with a caller-held state.
+ *   z         (B, Z)     noise of this step (e.g. from grugan_generator_noise)
+ *   condition (B, C) or NULL
+ *   covariate (B, V) or NULL
+ *   state     (L, B, H)  zeros at the start; read then overwritten
+ *   out       (B, F)
+ */
+GRUGAN_API int grugan_generator_step(grugan_generator *gen, size_t batch, const float *z,
+                                     const float *condition, const float *covariate,
+                                     float *state, float *out);
+
+/* ------------------------------------------------------------------------- */
+/* Discriminator                                                             */
+/* ------------------------------------------------------------------------- */
+
+#define GRUGAN_DISC_GRU    0 /**< GRU stack + linear head (default) */
+#define GRUGAN_DISC_CONV1D 1 /**< 1-D convolutions + leaky ReLU + linear head */
+
+#define GRUGAN_LOGITS_PER_STEP  0 /**< GRU kind: one logit per step (default) */
+#define GRUGAN_LOGITS_FINAL     1 /**< GRU kind: one logit from the final state */
+
+/**
+ * Input at each step: [x_t (F), c (C)].
+ * GRU kind: GRU stack (L, H, uni- or bidirectional), then head (1, D*H) per
+ * step or on the final state. Parameters gru.*, head.weight, head.bias.
+ * CONV1D kind: `conv_layers` convolutions of `channels` output channels,
+ * kernel `kernel_size`, stride `stride`, zero padding `padding`, each followed
+ * by leaky ReLU (slope `leaky_slope`), then head (1, T_out * channels) over
+ * the flattened features; `sequence_length` is fixed at creation.
+ * Parameters conv.{k}.weight (channels, C_in, K), conv.{k}.bias, head.*.
+ */
+typedef struct grugan_discriminator_config {
+    size_t struct_size;     /**< use GRUGAN_DISCRIMINATOR_CONFIG_INIT */
+    int32_t kind;           /**< GRUGAN_DISC_GRU (0) or GRUGAN_DISC_CONV1D */
+    size_t input_size;      /**< F (required) */
+    size_t condition_size;  /**< C; 0: no condition */
+    /* GRU kind */
+    size_t hidden_size;     /**< H; 0: 24 */
+    size_t num_layers;      /**< L; 0: 3 */
+    int32_t bidirectional;  /**< 0 or 1 */
+    int32_t convention;     /**< GRUGAN_GRU_RESET_AFTER (0) or GRUGAN_GRU_RESET_BEFORE */
+    int32_t logits;         /**< GRUGAN_LOGITS_PER_STEP (0) or GRUGAN_LOGITS_FINAL */
+    /* CONV1D kind */
+    size_t sequence_length; /**< T (required for CONV1D) */
+    size_t conv_layers;     /**< 0: 3 */
+    size_t channels;        /**< 0: 32 */
+    size_t kernel_size;     /**< 0: 5 */
+    size_t stride;          /**< 0: 2 */
+    size_t padding;         /**< 0: kernel_size / 2 */
+    float leaky_slope;      /**< 0: 0.2 */
+    uint64_t seed;          /**< seed of the initial weights */
+} grugan_discriminator_config;
+
+#define GRUGAN_DISCRIMINATOR_CONFIG_INIT \
+    { sizeof(grugan_discriminator_config), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0f, 0 }
+
+typedef struct grugan_discriminator grugan_discriminator;
+
+/** Creates a discriminator with freshly initialized weights. `ctx` (NULL:
+ *  default) must outlive it; free it with grugan_discriminator_free. */
+GRUGAN_API int grugan_discriminator_create(grugan_context *ctx,
+                                           const grugan_discriminator_config *config,
+                                           grugan_discriminator **out, grugan_error *err);
+
+/** Frees a discriminator; NULL is a no-op. */
+GRUGAN_API void grugan_discriminator_free(grugan_discriminator *disc);
+
+/** Detail of the last failure on this discriminator ("" if none). */
+GRUGAN_API const char *grugan_discriminator_message(const grugan_discriminator *disc);
+
+/** Sets a GRUGAN_KEY_* setting (GRUGAN_KEY_THREADS, GRUGAN_KEY_CHECK_FINITE). */
+GRUGAN_API int grugan_discriminator_set(grugan_discriminator *disc, int key, double value);
+/** Reads a GRUGAN_KEY_* setting. */
+GRUGAN_API int grugan_discriminator_get(const grugan_discriminator *disc, int key, double *value);
+
+/** The discriminator's parameter set (NULL for an invalid handle). */
+GRUGAN_API grugan_params *grugan_discriminator_params(grugan_discriminator *disc);
+
+/** Logits per sequence for sequences of `steps` steps: steps for per-step
+ *  logits, 1 otherwise (0 for an invalid handle or a length CONV1D refuses). */
+GRUGAN_API size_t grugan_discriminator_logit_count(const grugan_discriminator *disc,
+                                                   size_t steps);
+
+/** Features before the head per sequence: T * D * H (per-step), D * H
+ *  (final state) or T_out * channels (CONV1D). */
+GRUGAN_API size_t grugan_discriminator_feature_count(const grugan_discriminator *disc,
+                                                     size_t steps);
+
+/**
+ * Forward.
+ *   x         (B, T, F)
+ *   condition (B, C) or NULL (required when C > 0)
+ *   lengths   (B) or NULL: valid steps per sequence (GRU kind only)
+ *   logits    (B, logit_count)
+ * Keeps what backward needs, and the features, until the next forward.
+ */
+GRUGAN_API int grugan_discriminator_forward(grugan_discriminator *disc, size_t batch,
+                                            size_t steps, const float *x, const float *condition,
+                                            const size_t *lengths, float *logits);
+
+/** Copies the features of the last forward, (B, feature_count), into dst;
+ *  `count` must equal B * feature_count. */
+GRUGAN_API int grugan_discriminator_features(const grugan_discriminator *disc, float *dst,
+                                             size_t count);
+
+/**
+ * Backward for the last forward.
+ *   d_logits   (B, logit_count) or NULL
+ *   d_features (B, feature_count) or NULL: a gradient on the features (for
+ *              feature matching), added to what flows from the logits
+ *   d_x        (B, T, F) or NULL: receives dL/dx (overwritten)
+ *   flags      GRUGAN_BACKWARD_PARAMS: parameter gradients accumulated;
+ *              GRUGAN_BACKWARD_INPUT_ONLY: only d_x, gradients untouched (the
+ *              frozen discriminator of a generator update)
+ */
+GRUGAN_API int grugan_discriminator_backward(grugan_discriminator *disc, const float *d_logits,
+                                             const float *d_features, float *d_x, int flags);
+
+/* ------------------------------------------------------------------------- */
+/* Losses                                                                    */
+/* ------------------------------------------------------------------------- */
+
+#define GRUGAN_LOSS_BCE         0 /**< non-saturating GAN loss, binary cross-entropy on logits */
+#define GRUGAN_LOSS_LSGAN       1 /**< least squares: targets 1 (real) and 0 (fake) */
+#define GRUGAN_LOSS_WASSERSTEIN 2 /**< critic: mean(fake) - mean(real); generator: -mean(fake) */
+#define GRUGAN_LOSS_HINGE       3 /**< relu(1 - real), relu(1 + fake); generator: -mean(fake) */
+
+#define GRUGAN_TARGET_REAL      0 /**< discriminator on real data */
+#define GRUGAN_TARGET_FAKE      1 /**< discriminator on generated data */
+#define GRUGAN_TARGET_GENERATOR 2 /**< generator's loss on generated data */
+
+/**
+ * Mean loss over the valid logits of a batch and its gradient.
+ *   kind       GRUGAN_LOSS_*
+ *   target     GRUGAN_TARGET_*
+ *   logits     (B, per_seq): per_seq = T for per-step logits, 1 otherwise
+ *   lengths    (B) or NULL: with per-step logits, only steps < lengths[b]
+ *              count (the others get zero gradient)
+ *   label_smoothing  BCE on real data only (one-sided): target 1 - s, s in [0, 1)
+ *   value      receives the mean loss
+ *   d_logits   (B, per_seq) or NULL: receives d value / d logits
+ * BCE uses softplus forms, finite for any finite logit:
+ *   real: softplus(l) - (1 - s) l   fake: softplus(l)   generator: softplus(-l)
+ * LSGAN: real 0.5 (l - 1)^2, fake 0.5 l^2, generator 0.5 (l - 1)^2.
+ */
+GRUGAN_API int grugan_loss(int kind, int target, size_t batch, size_t per_seq,
+                           const float *logits, const size_t *lengths, float label_smoothing,
+                           float *value, float *d_logits);
+
+/**
+ * Feature matching: || mean_r f_real - mean_f f_fake ||^2 over `dim`
+ * features, and its gradient with respect to f_fake.
+ *   f_real (n_real, dim), f_fake (n_fake, dim), d_fake (n_fake, dim) or NULL
+ */
+GRUGAN_API int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim,
+                                       const float *f_real, const float *f_fake, float *value,
+                                       float *d_fake);
+
+/* ------------------------------------------------------------------------- */
+/* Optimizers (exact torch.optim update rules)                               */
+/* ------------------------------------------------------------------------- */
+
+#define GRUGAN_OPT_ADAM    0 /**< torch.optim.Adam (default) */
+#define GRUGAN_OPT_ADAMW   1 /**< torch.optim.AdamW (decoupled weight decay) */
+#define GRUGAN_OPT_SGD     2 /**< torch.optim.SGD (momentum, dampening, Nesterov) */
+#define GRUGAN_OPT_RMSPROP 3 /**< torch.optim.RMSprop (momentum, centered) */
+
+/* Optimizer keys, for grugan_optimizer_set/get (bounds by key_bounds). */
+#define GRUGAN_KEY_LR           10 /**< learning rate, > 0 */
+#define GRUGAN_KEY_BETA1        11 /**< Adam/AdamW beta1, [0, 1) */
+#define GRUGAN_KEY_BETA2        12 /**< Adam/AdamW beta2, [0, 1) */
+#define GRUGAN_KEY_EPS          13 /**< epsilon, > 0 */
+#define GRUGAN_KEY_WEIGHT_DECAY 14 /**< L2 penalty (decoupled for AdamW), >= 0 */
+#define GRUGAN_KEY_MOMENTUM     15 /**< SGD/RMSprop momentum, [0, 1) */
+#define GRUGAN_KEY_DAMPENING    16 /**< SGD dampening, [0, 1] */
+#define GRUGAN_KEY_NESTEROV     17 /**< SGD Nesterov momentum, 0 or 1 */
+#define GRUGAN_KEY_ALPHA        18 /**< RMSprop smoothing constant, [0, 1) */
+#define GRUGAN_KEY_CENTERED     19 /**< RMSprop centered, 0 or 1 */
+
+typedef struct grugan_optimizer_config {
+    size_t struct_size;  /**< use GRUGAN_OPTIMIZER_CONFIG_INIT */
+    int32_t kind;        /**< GRUGAN_OPT_*; 0: Adam */
+    float lr;            /**< 0: 1e-3 (SGD: 1e-2) */
+    float beta1;         /**< 0: 0.9 */
+    float beta2;         /**< 0: 0.999 */
+    float eps;           /**< 0: 1e-8 */
+    float weight_decay;  /**< 0: none (AdamW: 1e-2); set GRUGAN_KEY_WEIGHT_DECAY for exactly 0 */
+    float momentum;      /**< SGD, RMSprop; 0: none */
+    float dampening;     /**< SGD; 0: none */
+    int32_t nesterov;    /**< SGD; 0 or 1 */
+    float alpha;         /**< RMSprop; 0: 0.99 */
+    int32_t centered;    /**< RMSprop; 0 or 1 */
+} grugan_optimizer_config;
+
+#define GRUGAN_OPTIMIZER_CONFIG_INIT \
+    { sizeof(grugan_optimizer_config), 0, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0.0f, 0 }
+
+typedef struct grugan_optimizer grugan_optimizer;
+
+/** Creates an optimizer for a model's parameter set. It borrows `params`:
+ *  the model must outlive the optimizer. `ctx` (NULL: default) must outlive
+ *  it too; free it with grugan_optimizer_free. */
+GRUGAN_API int grugan_optimizer_create(grugan_context *ctx, const grugan_optimizer_config *config,
+                                       grugan_params *params, grugan_optimizer **out,
+                                       grugan_error *err);
+
+/** Frees an optimizer (not the parameters); NULL is a no-op. */
+GRUGAN_API void grugan_optimizer_free(grugan_optimizer *opt);
+
+/** Detail of the last failure on this optimizer ("" if none). */
+GRUGAN_API const char *grugan_optimizer_message(const grugan_optimizer *opt);
+
+/** Sets a hyperparameter by key (GRUGAN_KEY_LR ... GRUGAN_KEY_CENTERED,
+ *  GRUGAN_KEY_THREADS) between steps, e.g. for learning-rate schedules. */
+GRUGAN_API int grugan_optimizer_set(grugan_optimizer *opt, int key, double value);
+/** Reads a hyperparameter by key. */
+GRUGAN_API int grugan_optimizer_get(const grugan_optimizer *opt, int key, double *value);
+/** Bounds of an optimizer key. */
+GRUGAN_API int grugan_optimizer_key_bounds(int key, double *min, double *max);
+
+/** Sets the gradients of the optimized parameters to zero. */
+GRUGAN_API int grugan_optimizer_zero_grad(grugan_optimizer *opt);
+
+/**
+ * Global-norm gradient clipping as torch.nn.utils.clip_grad_norm_: if the
+ * L2 norm of all gradients exceeds max_norm (> 0), scales them by
+ * max_norm / (norm + 1e-6). `norm` (may be NULL) receives the norm before
+ * clipping. A non-finite norm fails with GRUGAN_E_NONFINITE, nothing scaled.
+ */
+GRUGAN_API int grugan_optimizer_clip_grad_norm(grugan_optimizer *opt, float max_norm,
+                                               float *norm);
+
+/** One update of every parameter from its gradient. Fails with
+ *  GRUGAN_E_NONFINITE, changing nothing, if a gradient is NaN or Inf. */
+GRUGAN_API int grugan_optimizer_step(grugan_optimizer *opt);
+
+/** Number of updates done (torch's "step" state). */
+GRUGAN_API int grugan_optimizer_step_count(const grugan_optimizer *opt, uint64_t *steps);
+
+/** Floats of the optimizer's state (moments, momentum buffers): 0 for plain
+ *  SGD, up to 3 x num_scalars. */
+GRUGAN_API size_t grugan_optimizer_state_size(const grugan_optimizer *opt);
+
+/** Copies the state (flat, documented order: Adam exp_avg then exp_avg_sq;
+ *  SGD momentum_buffer; RMSprop square_avg, momentum_buffer, grad_avg) and
+ *  the step count, e.g. for checkpoints. */
+GRUGAN_API int grugan_optimizer_state_read(const grugan_optimizer *opt, float *dst, size_t count,
+                                           uint64_t *steps);
+
+/** Restores state written by state_read (refuses NaN/Inf). */
+GRUGAN_API int grugan_optimizer_state_write(grugan_optimizer *opt, const float *src,
+                                            size_t count, uint64_t steps);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,7 +18,8 @@ static inline float grugan__expf(float x)
     const float round_magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
     const float ln2_hi = 0.693145751953125f, ln2_lo = 1.428606765330187e-06f;
     float t, n, r, p, scale;
-    int32_t ti, mi, bits;
+    int32_t ti, mi;
+    uint32_t bits;
     x = x < -87.3f ? -87.3f : x;
     x = x > 88.3f ? 88.3f : x;
     t = x * 1.44269504088896341f + round_magic;
@@ -34,7 +35,9 @@ static inline float grugan__expf(float x)
     p = p * r + 1.0f;
     memcpy(&ti, &t, sizeof ti);
     memcpy(&mi, &round_magic, sizeof mi);
-    bits = (ti - mi + 127) << 23; /* the integer n sits in t's low mantissa bits */
+    /* the integer n sits in t's low mantissa bits; unsigned, so that a NaN
+     * input (which the clamps let through) shifts without overflow */
+    bits = (uint32_t)(ti - mi + 127) << 23;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;
 }
