@@ -324,7 +324,7 @@ static int run_forward(bench_case *bc)
 
 static int run_forward_backward(bench_case *bc)
 {
-    int rc = grugan_gru_zero_grad(bc->gru);
+    int rc = grugan_params_zero_grad(grugan_gru_params(bc->gru));
     if (rc != GRUGAN_OK) return fail(bc, "grugan_gru_zero_grad", rc);
     rc = run_forward(bc);
     if (rc != GRUGAN_OK) return rc;

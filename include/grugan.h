@@ -258,43 +258,6 @@ GRUGAN_API int grugan_gru_backward(grugan_gru *gru, const float *d_out, const fl
 GRUGAN_API int grugan_gru_step(grugan_gru *gru, size_t batch, const float *x, float *h,
                                float *out);
 
-/** Sets every parameter gradient to zero. */
-GRUGAN_API int grugan_gru_zero_grad(grugan_gru *gru);
-
-/** Number of named parameter tensors (4 * L * D). */
-GRUGAN_API size_t grugan_gru_param_count(const grugan_gru *gru);
-
-/** Total number of scalar parameters. */
-GRUGAN_API size_t grugan_gru_num_scalars(const grugan_gru *gru);
-
-/**
- * Name and shape of parameter tensor `index` (0 .. param_count-1), in
- * PyTorch's naming: weight_ih_l{k} (3H, I or D*H), weight_hh_l{k} (3H, H),
- * bias_ih_l{k} (3H), bias_hh_l{k} (3H), with suffix _reverse for direction 1.
- *   name   receives a static string owned by the GRU (may be NULL)
- *   ndim   receives 1 or 2 (may be NULL)
- *   shape  receives ndim sizes, capacity 2 (may be NULL)
- */
-GRUGAN_API int grugan_gru_param_info(const grugan_gru *gru, size_t index, const char **name,
-                                     size_t *ndim, size_t shape[2]);
-
-/** Index of the parameter tensor called `name`; GRUGAN_E_NOTFOUND if none. */
-GRUGAN_API int grugan_gru_param_find(const grugan_gru *gru, const char *name, size_t *index);
-
-/** Copies parameter tensor `index` into dst in PyTorch's row-major layout;
- *  `count` must equal its number of elements. */
-GRUGAN_API int grugan_gru_param_read(const grugan_gru *gru, size_t index, float *dst,
-                                     size_t count);
-
-/** Overwrites parameter tensor `index` from src in PyTorch's layout; `count`
- *  must equal its number of elements. Refuses NaN/Inf (nothing written). */
-GRUGAN_API int grugan_gru_param_write(grugan_gru *gru, size_t index, const float *src,
-                                      size_t count);
-
-/** Copies the gradient of parameter tensor `index` into dst, in PyTorch's
- *  layout; `count` must equal its number of elements. */
-GRUGAN_API int grugan_gru_grad_read(const grugan_gru *gru, size_t index, float *dst,
-                                    size_t count);
 
 /* ------------------------------------------------------------------------- */
 /* Parameters: the named tensors of a model, shared by every model kind      */
@@ -326,7 +289,7 @@ GRUGAN_API size_t grugan_params_num_scalars(const grugan_params *params);
  *   shape  receives ndim sizes; capacity GRUGAN_MAX_DIMS (may be NULL)
  */
 GRUGAN_API int grugan_params_info(const grugan_params *params, size_t index, const char **name,
-                                  size_t *ndim, size_t shape[GRUGAN_MAX_DIMS]);
+                                  size_t *ndim, size_t *shape);
 
 /** Index of the tensor called `name`; GRUGAN_E_NOTFOUND if none. */
 GRUGAN_API int grugan_params_find(const grugan_params *params, const char *name, size_t *index);

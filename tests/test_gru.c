@@ -80,17 +80,17 @@ static grugan_gru *gru_new(size_t I, size_t H, size_t L, int bi, int conv, uint6
  * name, checking the shapes. */
 static void load_weights(grugan_gru *gru, const ref_gru *ref)
 {
-    ck_assert_uint_eq(grugan_gru_param_count(gru), ref->num_params);
+    ck_assert_uint_eq(grugan_params_count(grugan_gru_params(gru)), ref->num_params);
     for (size_t i = 0; i < ref->num_params; i++) {
-        size_t idx = 99, ndim = 0, shape[2] = {0, 0};
+        size_t idx = 99, ndim = 0, shape[GRUGAN_MAX_DIMS] = {0, 0, 0, 0};
         float *w;
-        ck_assert_int_eq(grugan_gru_param_find(gru, ref->name[i], &idx), GRUGAN_OK);
-        ck_assert_int_eq(grugan_gru_param_info(gru, idx, NULL, &ndim, shape), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_find(grugan_gru_params(gru), ref->name[i], &idx), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_info(grugan_gru_params(gru), idx, NULL, &ndim, shape), GRUGAN_OK);
         ck_assert_uint_eq(ndim, ref->ndim[i]);
         ck_assert_uint_eq(shape[0], ref->shape[i][0]);
         if (ndim == 2) ck_assert_uint_eq(shape[1], ref->shape[i][1]);
         w = to_float(ref->param[i], ref->numel[i]);
-        ck_assert_int_eq(grugan_gru_param_write(gru, idx, w, ref->numel[i]), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_write(grugan_gru_params(gru), idx, w, ref->numel[i]), GRUGAN_OK);
         free(w);
     }
 }
@@ -212,8 +212,8 @@ static void read_grads(grugan_gru *gru, const ref_gru *ref, float **grad)
 {
     for (size_t i = 0; i < ref->num_params; i++) {
         size_t idx = 0;
-        ck_assert_int_eq(grugan_gru_param_find(gru, ref->name[i], &idx), GRUGAN_OK);
-        ck_assert_int_eq(grugan_gru_grad_read(gru, idx, grad[i], ref->numel[i]), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_find(grugan_gru_params(gru), ref->name[i], &idx), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_grad_read(grugan_gru_params(gru), idx, grad[i], ref->numel[i]), GRUGAN_OK);
     }
 }
 
@@ -223,7 +223,7 @@ static void run_fast(fixture *f, grugan_gru *gru, result *r)
     const gcase *c = &f->c;
     fill(r->dx, f->nx, SENTINEL);
     fill(r->dh0, f->nh, SENTINEL);
-    ck_assert_int_eq(grugan_gru_zero_grad(gru), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_zero_grad(grugan_gru_params(gru)), GRUGAN_OK);
     ck_assert_int_eq(grugan_gru_forward(gru, c->B, c->T, f->xf, c->use_h0 ? f->h0f : NULL,
                                         c->use_len ? f->len : NULL, r->out, r->hn),
                      GRUGAN_OK);
@@ -341,7 +341,7 @@ START_TEST(optional_arguments_of_backward)
     fill(zhn, f.nh, 0.0f);
     memset(f.dhn, 0, f.nh * sizeof(double));
     run_ref(&f, &want);
-    ck_assert_int_eq(grugan_gru_zero_grad(f.gru), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_zero_grad(grugan_gru_params(f.gru)), GRUGAN_OK);
     ck_assert_int_eq(grugan_gru_forward(f.gru, c.B, c.T, f.xf, f.h0f, f.len, r.out, NULL),
                      GRUGAN_OK);
     ck_assert_int_eq(
@@ -355,15 +355,15 @@ START_TEST(optional_arguments_of_backward)
         assert_near(r.grad[i], f.ref.grad[i], f.ref.numel[i], TOL_BACKWARD, f.ref.name[i],
                     f.where);
     /* without outputs, backward still accumulates the same gradients */
-    ck_assert_int_eq(grugan_gru_zero_grad(f.gru), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_zero_grad(grugan_gru_params(f.gru)), GRUGAN_OK);
     ck_assert_int_eq(
         grugan_gru_backward(f.gru, f.doutf, NULL, NULL, NULL, GRUGAN_BACKWARD_PARAMS),
         GRUGAN_OK);
     for (size_t i = 0; i < f.ref.num_params; i++) {
         float *g = falloc(f.ref.numel[i]);
         size_t idx = 0;
-        ck_assert_int_eq(grugan_gru_param_find(f.gru, f.ref.name[i], &idx), GRUGAN_OK);
-        ck_assert_int_eq(grugan_gru_grad_read(f.gru, idx, g, f.ref.numel[i]), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_find(grugan_gru_params(f.gru), f.ref.name[i], &idx), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_grad_read(grugan_gru_params(f.gru), idx, g, f.ref.numel[i]), GRUGAN_OK);
         ck_assert_mem_eq(g, r.grad[i], f.ref.numel[i] * sizeof(float));
         free(g);
     }
@@ -428,7 +428,7 @@ START_TEST(input_only_and_accumulation)
             ck_assert_mem_eq(r2.grad[i], r.grad[i], f.ref.numel[i] * sizeof(float));
 
         /* after zero_grad, INPUT_ONLY leaves them zero */
-        ck_assert_int_eq(grugan_gru_zero_grad(f.gru), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_zero_grad(grugan_gru_params(f.gru)), GRUGAN_OK);
         ck_assert_int_eq(grugan_gru_backward(f.gru, f.doutf, f.dhnf, r2.dx, r2.dh0,
                                              GRUGAN_BACKWARD_INPUT_ONLY),
                          GRUGAN_OK);
@@ -610,12 +610,12 @@ END_TEST
 static void read_all_params(grugan_gru *gru, float *dst, size_t total)
 {
     size_t off = 0;
-    for (size_t i = 0; i < grugan_gru_param_count(gru); i++) {
-        size_t ndim = 0, shape[2] = {0, 0}, n;
-        ck_assert_int_eq(grugan_gru_param_info(gru, i, NULL, &ndim, shape), GRUGAN_OK);
+    for (size_t i = 0; i < grugan_params_count(grugan_gru_params(gru)); i++) {
+        size_t ndim = 0, shape[GRUGAN_MAX_DIMS] = {0, 0, 0, 0}, n;
+        ck_assert_int_eq(grugan_params_info(grugan_gru_params(gru), i, NULL, &ndim, shape), GRUGAN_OK);
         n = ndim == 2 ? shape[0] * shape[1] : shape[0];
         ck_assert_uint_le(off + n, total);
-        ck_assert_int_eq(grugan_gru_param_read(gru, i, dst + off, n), GRUGAN_OK);
+        ck_assert_int_eq(grugan_params_read(grugan_gru_params(gru), i, dst + off, n), GRUGAN_OK);
         off += n;
     }
     ck_assert_uint_eq(off, total);
@@ -630,7 +630,7 @@ START_TEST(seeded_init_is_reproducible_and_in_pytorch_bounds)
         grugan_gru *a = gru_new(7, H, 2, 1, GRUGAN_GRU_RESET_AFTER, 42);
         grugan_gru *b = gru_new(7, H, 2, 1, GRUGAN_GRU_RESET_AFTER, 42);
         grugan_gru *c = gru_new(7, H, 2, 1, GRUGAN_GRU_RESET_AFTER, 43);
-        const size_t n = grugan_gru_num_scalars(a);
+        const size_t n = grugan_params_num_scalars(grugan_gru_params(a));
         float *pa = falloc(n), *pb = falloc(n), *pc = falloc(n);
         double sum = 0, maxabs = 0;
         size_t same = 0;
@@ -650,13 +650,13 @@ START_TEST(seeded_init_is_reproducible_and_in_pytorch_bounds)
         ck_assert_double_lt(fabs(sum / (double)n), 0.25 * bound);
         ck_assert_uint_lt(same, n / 100 + 1);
         /* fresh gradients are zero */
-        for (size_t i = 0; i < grugan_gru_param_count(a); i++) {
-            size_t ndim = 0, shape[2] = {0, 0}, m;
+        for (size_t i = 0; i < grugan_params_count(grugan_gru_params(a)); i++) {
+            size_t ndim = 0, shape[GRUGAN_MAX_DIMS] = {0, 0, 0, 0}, m;
             float *g;
-            ck_assert_int_eq(grugan_gru_param_info(a, i, NULL, &ndim, shape), GRUGAN_OK);
+            ck_assert_int_eq(grugan_params_info(grugan_gru_params(a), i, NULL, &ndim, shape), GRUGAN_OK);
             m = ndim == 2 ? shape[0] * shape[1] : shape[0];
             g = falloc(m);
-            ck_assert_int_eq(grugan_gru_grad_read(a, i, g, m), GRUGAN_OK);
+            ck_assert_int_eq(grugan_params_grad_read(grugan_gru_params(a), i, g, m), GRUGAN_OK);
             assert_all(g, m, 0.0f, "fresh gradient");
             free(g);
         }
@@ -683,40 +683,40 @@ START_TEST(parameters_are_listed_as_pytorch_names_them)
             grugan_gru *gru = gru_new(I, H, L, bi, GRUGAN_GRU_RESET_BEFORE, 1);
             size_t idx = 0;
             ck_assert_int_eq(ref_gru_init(&ref, I, H, L, bi, 1), 0);
-            ck_assert_uint_eq(grugan_gru_param_count(gru), 4 * L * (bi ? 2 : 1));
-            ck_assert_uint_eq(grugan_gru_num_scalars(gru), ref_gru_num_scalars(&ref));
+            ck_assert_uint_eq(grugan_params_count(grugan_gru_params(gru)), 4 * L * (bi ? 2 : 1));
+            ck_assert_uint_eq(grugan_params_num_scalars(grugan_gru_params(gru)), ref_gru_num_scalars(&ref));
             for (size_t i = 0; i < ref.num_params; i++) {
                 const char *name = NULL;
-                size_t ndim = 0, shape[2] = {0, 0};
+                size_t ndim = 0, shape[GRUGAN_MAX_DIMS] = {0, 0, 0, 0};
                 float *w = falloc(ref.numel[i]), *w2 = falloc(ref.numel[i]);
                 /* same order as torch.nn.GRU's state_dict */
-                ck_assert_int_eq(grugan_gru_param_info(gru, i, &name, &ndim, shape), GRUGAN_OK);
+                ck_assert_int_eq(grugan_params_info(grugan_gru_params(gru), i, &name, &ndim, shape), GRUGAN_OK);
                 ck_assert_ptr_nonnull(name);
                 ck_assert_str_eq(name, ref.name[i]);
                 ck_assert_uint_eq(ndim, ref.ndim[i]);
                 ck_assert_uint_eq(shape[0], ref.shape[i][0]);
                 if (ndim == 2) ck_assert_uint_eq(shape[1], ref.shape[i][1]);
-                ck_assert_int_eq(grugan_gru_param_info(gru, i, NULL, NULL, NULL), GRUGAN_OK);
-                ck_assert_int_eq(grugan_gru_param_find(gru, ref.name[i], &idx), GRUGAN_OK);
+                ck_assert_int_eq(grugan_params_info(grugan_gru_params(gru), i, NULL, NULL, NULL), GRUGAN_OK);
+                ck_assert_int_eq(grugan_params_find(grugan_gru_params(gru), ref.name[i], &idx), GRUGAN_OK);
                 ck_assert_uint_eq(idx, i);
                 /* write then read back: the same layout */
                 for (size_t e = 0; e < ref.numel[i]; e++) w[e] = (float)e * 0.25f - (float)i;
-                ck_assert_int_eq(grugan_gru_param_write(gru, i, w, ref.numel[i]), GRUGAN_OK);
-                ck_assert_int_eq(grugan_gru_param_read(gru, i, w2, ref.numel[i]), GRUGAN_OK);
+                ck_assert_int_eq(grugan_params_write(grugan_gru_params(gru), i, w, ref.numel[i]), GRUGAN_OK);
+                ck_assert_int_eq(grugan_params_read(grugan_gru_params(gru), i, w2, ref.numel[i]), GRUGAN_OK);
                 ck_assert_mem_eq(w, w2, ref.numel[i] * sizeof(float));
                 free(w);
                 free(w2);
             }
             idx = 77;
-            ck_assert_int_eq(grugan_gru_param_find(gru, "weight_ih_l9", &idx),
+            ck_assert_int_eq(grugan_params_find(grugan_gru_params(gru), "weight_ih_l9", &idx),
                              GRUGAN_E_NOTFOUND);
-            ck_assert_int_eq(grugan_gru_param_find(gru, "weight_ih_l0_rev", &idx),
+            ck_assert_int_eq(grugan_params_find(grugan_gru_params(gru), "weight_ih_l0_rev", &idx),
                              GRUGAN_E_NOTFOUND);
-            ck_assert_int_eq(grugan_gru_param_find(gru, "", &idx), GRUGAN_E_NOTFOUND);
+            ck_assert_int_eq(grugan_params_find(grugan_gru_params(gru), "", &idx), GRUGAN_E_NOTFOUND);
             ck_assert_uint_eq(idx, 77);
-            ck_assert_int_eq(grugan_gru_param_info(gru, ref.num_params, NULL, NULL, NULL),
+            ck_assert_int_eq(grugan_params_info(grugan_gru_params(gru), ref.num_params, NULL, NULL, NULL),
                              GRUGAN_E_NOTFOUND);
-            ck_assert_int_gt((int)strlen(grugan_gru_message(gru)), 0);
+            ck_assert_int_gt((int)strlen(grugan_params_message(grugan_gru_params(gru))), 0);
             ref_gru_free(&ref);
             grugan_gru_free(gru);
         }
@@ -826,12 +826,12 @@ START_TEST(bad_configs_are_refused)
     ck_assert_int_eq(grugan_gru_create(NULL, &cfg, &gru, &err), GRUGAN_OK);
     ck_assert_int_eq(err.code, GRUGAN_OK);
     ck_assert_str_eq(err.message, "");
-    ck_assert_uint_eq(grugan_gru_param_count(gru), 8);
+    ck_assert_uint_eq(grugan_params_count(grugan_gru_params(gru)), 8);
     grugan_gru_free(gru);
     grugan_gru_free(NULL);
     ck_assert_ptr_nonnull(grugan_gru_message(NULL));
-    ck_assert_uint_eq(grugan_gru_param_count(NULL), 0);
-    ck_assert_uint_eq(grugan_gru_num_scalars(NULL), 0);
+    ck_assert_uint_eq(grugan_params_count(grugan_gru_params(NULL)), 0);
+    ck_assert_uint_eq(grugan_params_num_scalars(grugan_gru_params(NULL)), 0);
 }
 END_TEST
 
@@ -920,7 +920,7 @@ START_TEST(bad_calls_fail_cleanly_and_write_nothing)
                       GRUGAN_E_NONFINITE);
     dhn[0] = 1.0f;
     /* the failed calls accumulated nothing */
-    ck_assert_int_eq(grugan_gru_grad_read(gru, 0, w, 3 * H * I), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_grad_read(grugan_gru_params(gru), 0, w, 3 * H * I), GRUGAN_OK);
     assert_all(w, 3 * H * I, 0.0f, "gradient after failed backward");
     ck_assert_int_eq(grugan_gru_backward(gru, dout, dhn, dx, dh0, GRUGAN_BACKWARD_PARAMS),
                      GRUGAN_OK);
@@ -966,31 +966,31 @@ START_TEST(bad_calls_fail_cleanly_and_write_nothing)
 
     /* parameters: wrong count, index, NaN; nothing written */
     fill(w, 3 * H * I, SENTINEL);
-    EXPECT_FAIL(gru, grugan_gru_param_read(gru, 0, w, 3 * H * I - 1), GRUGAN_E_SIZE);
-    EXPECT_FAIL(gru, grugan_gru_param_read(gru, 0, w, 3 * H * I + 1), GRUGAN_E_SIZE);
-    EXPECT_FAIL(gru, grugan_gru_grad_read(gru, 0, w, 3 * H * I + 1), GRUGAN_E_SIZE);
-    EXPECT_FAIL(gru, grugan_gru_param_read(gru, 0, NULL, 3 * H * I), GRUGAN_E_INVALID);
-    EXPECT_FAIL(gru, grugan_gru_param_read(gru, 16, w, 3 * H * I), GRUGAN_E_NOTFOUND);
-    EXPECT_FAIL(gru, grugan_gru_grad_read(gru, 16, w, 3 * H * I), GRUGAN_E_NOTFOUND);
+    EXPECT_FAIL(gru, grugan_params_read(grugan_gru_params(gru), 0, w, 3 * H * I - 1), GRUGAN_E_SIZE);
+    EXPECT_FAIL(gru, grugan_params_read(grugan_gru_params(gru), 0, w, 3 * H * I + 1), GRUGAN_E_SIZE);
+    EXPECT_FAIL(gru, grugan_params_grad_read(grugan_gru_params(gru), 0, w, 3 * H * I + 1), GRUGAN_E_SIZE);
+    EXPECT_FAIL(gru, grugan_params_read(grugan_gru_params(gru), 0, NULL, 3 * H * I), GRUGAN_E_INVALID);
+    EXPECT_FAIL(gru, grugan_params_read(grugan_gru_params(gru), 16, w, 3 * H * I), GRUGAN_E_NOTFOUND);
+    EXPECT_FAIL(gru, grugan_params_grad_read(grugan_gru_params(gru), 16, w, 3 * H * I), GRUGAN_E_NOTFOUND);
     assert_all(w, 3 * H * I, SENTINEL, "read buffer");
-    ck_assert_int_eq(grugan_gru_param_read(gru, 0, w2, 3 * H * I), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_read(grugan_gru_params(gru), 0, w2, 3 * H * I), GRUGAN_OK);
     fill(w, 3 * H * I, 0.125f);
-    EXPECT_FAIL(gru, grugan_gru_param_write(gru, 0, w, 3 * H * I - 1), GRUGAN_E_SIZE);
-    EXPECT_FAIL(gru, grugan_gru_param_write(gru, 16, w, 3 * H * I), GRUGAN_E_NOTFOUND);
-    EXPECT_FAIL(gru, grugan_gru_param_write(gru, 0, NULL, 3 * H * I), GRUGAN_E_INVALID);
+    EXPECT_FAIL(gru, grugan_params_write(grugan_gru_params(gru), 0, w, 3 * H * I - 1), GRUGAN_E_SIZE);
+    EXPECT_FAIL(gru, grugan_params_write(grugan_gru_params(gru), 16, w, 3 * H * I), GRUGAN_E_NOTFOUND);
+    EXPECT_FAIL(gru, grugan_params_write(grugan_gru_params(gru), 0, NULL, 3 * H * I), GRUGAN_E_INVALID);
     w[3 * H * I - 1] = NAN;
-    EXPECT_FAIL(gru, grugan_gru_param_write(gru, 0, w, 3 * H * I), GRUGAN_E_NONFINITE);
-    ck_assert_int_eq(grugan_gru_param_read(gru, 0, w, 3 * H * I), GRUGAN_OK);
+    EXPECT_FAIL(gru, grugan_params_write(grugan_gru_params(gru), 0, w, 3 * H * I), GRUGAN_E_NONFINITE);
+    ck_assert_int_eq(grugan_params_read(grugan_gru_params(gru), 0, w, 3 * H * I), GRUGAN_OK);
     ck_assert_mem_eq(w, w2, sizeof w);
-    EXPECT_FAIL(gru, grugan_gru_param_find(gru, NULL, NULL), GRUGAN_E_INVALID);
-    EXPECT_FAIL(gru, grugan_gru_param_find(gru, "bias_ih_l0", NULL), GRUGAN_E_INVALID);
+    EXPECT_FAIL(gru, grugan_params_find(grugan_gru_params(gru), NULL, NULL), GRUGAN_E_INVALID);
+    EXPECT_FAIL(gru, grugan_params_find(grugan_gru_params(gru), "bias_ih_l0", NULL), GRUGAN_E_INVALID);
 
     /* others */
     EXPECT_FAIL(gru, grugan_gru_reserve(gru, 0, T), GRUGAN_E_SIZE);
     EXPECT_FAIL(gru, grugan_gru_reserve(gru, B, 0), GRUGAN_E_SIZE);
     EXPECT_FAIL(gru, grugan_gru_reserve(gru, SIZE_MAX / 2, SIZE_MAX / 2), GRUGAN_E_SIZE);
     ck_assert_int_eq(grugan_gru_reserve(NULL, B, T), GRUGAN_E_INVALID);
-    ck_assert_int_eq(grugan_gru_zero_grad(NULL), GRUGAN_E_INVALID);
+    ck_assert_int_eq(grugan_params_zero_grad(grugan_gru_params(NULL)), GRUGAN_E_INVALID);
 
     /* the handle still works after all that */
     ck_assert_int_eq(grugan_gru_forward(gru, B, T, x, h0, lengths, out, hn), GRUGAN_OK);

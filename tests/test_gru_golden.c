@@ -257,7 +257,7 @@ static grugan_gru *fast_create(report *r, const golden_case *c)
         note(r, "%s: grugan_gru_create: %s", c->file, err.message);
         return NULL;
     }
-    n = grugan_gru_param_count(gru);
+    n = grugan_params_count(grugan_gru_params(gru));
     if (n != c->n_params) {
         note(r, "%s: grugan_gru_param_count %zu, expected %zu", c->file, n, c->n_params);
         grugan_gru_free(gru);
@@ -267,22 +267,22 @@ static grugan_gru *fast_create(report *r, const golden_case *c)
     for (size_t i = 0; i < c->f.n_tensors; i++) {
         const golden_tensor *t = &c->f.tensors[i];
         const char *name = NULL;
-        size_t index, ndim = 0, shape[2] = {0, 0};
+        size_t index, ndim = 0, shape[GRUGAN_MAX_DIMS] = {0, 0, 0, 0};
         int rc;
         if (strncmp(t->name, "weight_", 7) != 0 && strncmp(t->name, "bias_", 5) != 0) continue;
-        rc = grugan_gru_param_find(gru, t->name, &index);
+        rc = grugan_params_find(grugan_gru_params(gru), t->name, &index);
         if (rc != GRUGAN_OK) {
             note(r, "%s: grugan_gru_param_find(%s): %s", c->file, t->name,
                  grugan_status_string(rc));
             continue;
         }
-        rc = grugan_gru_param_info(gru, index, &name, &ndim, shape);
+        rc = grugan_params_info(grugan_gru_params(gru), index, &name, &ndim, shape);
         if (rc != GRUGAN_OK || !name || strcmp(name, t->name) != 0 || ndim != t->ndim ||
             shape[0] != t->shape[0] || (ndim == 2 && shape[1] != t->shape[1])) {
             note(r, "%s: grugan_gru_param_info of %s disagrees with torch", c->file, t->name);
             continue;
         }
-        rc = grugan_gru_param_write(gru, index, t->data, t->count);
+        rc = grugan_params_write(grugan_gru_params(gru), index, t->data, t->count);
         if (rc != GRUGAN_OK)
             note(r, "%s: grugan_gru_param_write(%s): %s", c->file, t->name,
                  grugan_status_string(rc));
@@ -295,12 +295,12 @@ static void fast_compare_grads(report *r, const golden_case *c, grugan_gru *gru,
                                const char *when)
 {
     char what[128];
-    for (size_t i = 0; i < grugan_gru_param_count(gru); i++) {
+    for (size_t i = 0; i < grugan_params_count(grugan_gru_params(gru)); i++) {
         const char *name = NULL;
-        size_t ndim = 0, shape[2] = {0, 0};
+        size_t ndim = 0, shape[GRUGAN_MAX_DIMS] = {0, 0, 0, 0};
         const golden_tensor *want;
         float *got;
-        if (grugan_gru_param_info(gru, i, &name, &ndim, shape) != GRUGAN_OK || !name) {
+        if (grugan_params_info(grugan_gru_params(gru), i, &name, &ndim, shape) != GRUGAN_OK || !name) {
             note(r, "%s: grugan_gru_param_info(%zu) failed", c->file, i);
             continue;
         }
@@ -311,7 +311,7 @@ static void fast_compare_grads(report *r, const golden_case *c, grugan_gru *gru,
             note(r, "out of memory");
             return;
         }
-        if (grugan_gru_grad_read(gru, i, got, want->count) != GRUGAN_OK) {
+        if (grugan_params_grad_read(grugan_gru_params(gru), i, got, want->count) != GRUGAN_OK) {
             note(r, "%s: grugan_gru_grad_read(%s) failed", c->file, name);
         } else {
             snprintf(what, sizeof what, "grad_%s%s", name, when);
@@ -355,7 +355,7 @@ static void fast_run(report *r, const golden_case *c, grugan_gru *gru, int threa
         compare(r, c->file, w2, h_n, c->h_n, FAST_ABS, FAST_REL);
     }
 
-    rc = grugan_gru_zero_grad(gru);
+    rc = grugan_params_zero_grad(grugan_gru_params(gru));
     if (rc == GRUGAN_OK)
         rc = grugan_gru_backward(gru, c->d_out->data, c->d_hn->data, dx, dh0,
                                  GRUGAN_BACKWARD_PARAMS);

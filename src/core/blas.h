@@ -13,12 +13,27 @@
  *   B (k, n) element (p, j) at b[p * rsb + j * csb]
  *   C (m, n) element (i, j) at c[i * rsc + j * csc]
  * beta == 0 overwrites C without reading it. `threads` (>= 1) is the most
- * threads BLIS may use for this call; products too small to gain from threads
- * run on one. BLIS never splits k, so results are bit-identical for every
+ * threads the product may use; products too small to gain from threads run
+ * on one. Neither BLIS nor the own kernel splits k, and the choice between
+ * them does not depend on `threads`, so results are bit-identical for every
  * thread count. m, n or k may be 0.
  */
 void grugan__sgemm(int threads, size_t m, size_t n, size_t k, float alpha, const float *a,
                    ptrdiff_t rsa, ptrdiff_t csa, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
                    float beta, float *c, ptrdiff_t rsc, ptrdiff_t csc);
+
+/* Which implementation runs a product: grugan__sgemm uses AUTO, which picks
+ * per shape (and per CPU and BLIS configuration, never per thread count)
+ * between BLIS and the library's own kernel (gemm_kernel.h). The others
+ * force one; for tests and measurements. */
+enum { GRUGAN__GEMM_AUTO = 0, GRUGAN__GEMM_BLIS = 1, GRUGAN__GEMM_OWN = 2 };
+
+void grugan__sgemm_path(int path, int threads, size_t m, size_t n, size_t k, float alpha,
+                        const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                        ptrdiff_t rsb, ptrdiff_t csb, float beta, float *c, ptrdiff_t rsc,
+                        ptrdiff_t csc);
+
+/* Whether BLIS runs an optimized (not reference) sgemm micro-kernel here. */
+int grugan__blis_is_optimized(void);
 
 #endif

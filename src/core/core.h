@@ -24,6 +24,10 @@ typedef struct grugan__object {
 } grugan__object;
 
 #define GRUGAN__MAGIC_GRU 0x47525531u /* "GRU1" */
+#define GRUGAN__MAGIC_PARAMS 0x50524d31u /* "PRM1" */
+#define GRUGAN__MAGIC_GENERATOR 0x47454e31u /* "GEN1" */
+#define GRUGAN__MAGIC_DISCRIMINATOR 0x44495331u /* "DIS1" */
+#define GRUGAN__MAGIC_OPTIMIZER 0x4f505431u /* "OPT1" */
 #define GRUGAN__MAGIC_DEAD 0xdeadbeefu
 
 struct grugan_context {

@@ -339,6 +339,9 @@ static double gk_cost(const gk_isa *d, const gk_problem *p)
     return t;
 }
 
+#ifdef GK_BENCH_ORIENT
+int gk_bench_orient = -1;
+#endif
 void grugan__gemm_kernel(int isa, int threads, size_t m, size_t n, size_t k, float alpha,
                          const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b,
                          ptrdiff_t rsb, ptrdiff_t csb, float beta, float *c, ptrdiff_t rsc,
@@ -357,6 +360,10 @@ void grugan__gemm_kernel(int isa, int threads, size_t m, size_t n, size_t k, flo
     {
         const gk_problem t = gk_transposed(&p);
         if (gk_cost(d, &t) < gk_cost(d, &p)) p = t;
+#ifdef GK_BENCH_ORIENT
+        if (gk_bench_orient == 0) p = gk_transposed(&t);
+        if (gk_bench_orient == 1) p = t;
+#endif
     }
     tiles_m = (p.m + d->mr - 1) / d->mr;
     tiles_n = (p.n + d->nr - 1) / d->nr;

@@ -21,15 +21,19 @@ typedef struct grugan__tensor {
     size_t count;  /* product of the shape */
 } grugan__tensor;
 
-typedef struct grugan__params {
-    const grugan_context *ctx;
+/* The public grugan_params: embedded in its model, never allocated alone. */
+struct grugan_params {
+    grugan__object obj;
     size_t n_tensors, cap_tensors;
     grugan__tensor *tensors;
     size_t n_floats;
     float *values; /* (n_floats) */
     float *grads;  /* (n_floats) */
-} grugan__params;
+};
 
+typedef struct grugan_params grugan__params;
+
+/* Prepares an empty set whose allocations go through ctx. */
 void grugan__params_init(grugan__params *p, const grugan_context *ctx);
 
 /* Appends a tensor view at the end of the block; GRUGAN_E_NOMEM or

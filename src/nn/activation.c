@@ -1,11 +1,12 @@
 /* activation.c - elementwise activations and their derivatives. */
 #include "nn/activation.h"
 
-#include <math.h>
+#include "nn/fastmath.h"
+
 #include <string.h>
 
-/* Loops use threads from this many values on (expf and tanhf cost tens of
- * cycles per value, so the bar is lower than for plain arithmetic). */
+/* Loops use threads from this many values on (exp costs more than plain
+ * arithmetic, so the bar is lower than nn/linear.h's). */
 #define ACT_PAR_MIN 16384
 
 #define PAR(n, threads) ((threads) > 1 && (n) >= ACT_PAR_MIN)
@@ -32,7 +33,7 @@ if (accumulate) {
 void grugan__tanh_forward(float *y, const float *x, size_t n, int threads)
 {
 #pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
-    for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+    for (size_t i = 0; i < n; i++) y[i] = grugan__tanhf(x[i]);
 }
 
 void grugan__tanh_backward(float *dx, const float *dy, const float *y, size_t n, int accumulate,

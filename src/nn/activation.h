@@ -8,13 +8,16 @@
  * leaky ReLU from the forward input x. Each element reads its inputs before
  * writing dx[i], so dx may be the same array as dy (or y, or x).
  *
- * Elementwise only, so results are the same bits for any thread count.
- * Finite inputs never give NaN or Inf: sigmoid(-1000) = 0, sigmoid(1000) = 1.
+ * Sigmoid and tanh are nn/fastmath.h's branch-free versions (a few ulp, the
+ * loops vectorize), shared with the GRU gates. Finite inputs never give NaN
+ * or Inf (leaky ReLU: for |slope| <= 1): the exponential is clamped, so
+ * sigmoid(1000) = 1, sigmoid(-1000) is below 1e-34, tanh(+-1000) = +-1.
+ * Elementwise only, so results are the same bits for any thread count
+ * (`threads` >= 1).
  */
 #ifndef GRUGAN_NN_ACTIVATION_H
 #define GRUGAN_NN_ACTIVATION_H
 
-#include <math.h>
 #include <stddef.h>
 
 typedef enum grugan__act {
@@ -23,16 +26,6 @@ typedef enum grugan__act {
     GRUGAN__ACT_TANH = 2,
     GRUGAN__ACT_LEAKY_RELU = 3
 } grugan__act;
-
-/* 1 / (1 + e^-x) without overflow: for x < 0 it is e^x / (1 + e^x). */
-static inline float grugan__sigmoidf(float x)
-{
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    {
-        const float e = expf(x);
-        return e / (1.0f + e);
-    }
-}
 
 /* y = sigmoid(x)                       y, x (n) */
 void grugan__sigmoid_forward(float *y, const float *x, size_t n, int threads);

@@ -1,6 +1,7 @@
 /*
- * conv1d.h - 1-D convolution over time on batch-major sequences, as PyTorch's
- * nn.Conv1d (dilation 1, groups 1, zero padding) applied to x.transpose(1, 2).
+ * conv1d.h - 1-D convolution over time on batch-major sequences: PyTorch's
+ * nn.Conv1d (dilation 1, groups 1, zero padding) as
+ * y = conv(x.transpose(1, 2)).transpose(1, 2).
  *
  * Letters: B batch, T input steps, C_in input channels, C_out output
  * channels, K kernel size, S stride, P zero padding on both sides,
@@ -19,6 +20,8 @@
  * The caller validates the sizes (all >= 1 except that B may be 0, S >= 1,
  * T + 2P >= K) and passes a scratch buffer of grugan__conv1d_scratch_floats
  * floats; the kernels never allocate and stay within the documented shapes.
+ * A pointwise convolution (K = 1, S = 1, P = 0) is x itself times Wt: it
+ * never touches the scratch, which may then be NULL.
  * Backward ACCUMULATES into dWt and dbias; flags as in nn/linear.h.
  */
 #ifndef GRUGAN_NN_CONV1D_H
@@ -48,7 +51,7 @@ size_t grugan__conv1d_scratch_floats(const grugan__conv1d_shape *s);
 /*
  * y = conv1d(x, Wt) + bias
  *   y       (B, T_out, C_out)   overwritten
- *   scratch (B * T_out, K * C_in)  im2col of x on return
+ *   scratch (B * T_out, K * C_in)  holds the im2col of x on return
  *   x       (B, T, C_in)
  *   Wt      (K, C_in, C_out)
  *   bias    (C_out) or NULL
