@@ -18,6 +18,7 @@ fi
 if command -v clang++ >/dev/null 2>&1; then clang++ -std=c++11 $flags "$tmp/h.cpp"; fi
 includes=$(grep '^#include' include/grugan.h | sort | tr '\n' ' ')
 test "$includes" = "#include <stddef.h> #include <stdint.h> "
-# No FILE *, varargs or bitfields in the API.
-if grep -nE 'FILE \*|\.\.\.\)|: [0-9]+;' include/grugan.h; then exit 1; fi
+# No FILE *, varargs or bitfields in the API (comments left out).
+code=$(sed -e 's|/\*.*\*/||g' -e '/^ *\*/d' -e '/^ *\/\*/d' include/grugan.h)
+if printf '%s\n' "$code" | grep -nE 'FILE \*|\.\.\.\)|[a-z_] *: *[0-9]+ *;'; then exit 1; fi
 echo ok

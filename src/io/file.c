@@ -1,0 +1,140 @@
+/* file.c - whole-file reads and atomic, durable writes (POSIX). */
+#include "io/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int grugan__file_read(const grugan_context *ctx, const char *path, size_t cap, void **data,
+                      size_t *size, char *msg, size_t msg_cap)
+{
+    struct stat st;
+    unsigned char *buf;
+    size_t have = 0, want;
+    int fd;
+
+    *data = NULL;
+    *size = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(msg, msg_cap, "cannot open '%s': %s", path, strerror(errno));
+        return GRUGAN_E_IO;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(msg, msg_cap, "'%s' is not a regular file", path);
+        close(fd);
+        return GRUGAN_E_IO;
+    }
+    if ((unsigned long long)st.st_size > (unsigned long long)cap) {
+        snprintf(msg, msg_cap, "'%s' has %lld bytes, more than the %zu accepted", path,
+                 (long long)st.st_size, cap);
+        close(fd);
+        return GRUGAN_E_IO;
+    }
+    want = (size_t)st.st_size;
+    buf = grugan__alloc(ctx, want ? want : 1);
+    if (!buf) {
+        snprintf(msg, msg_cap, "cannot allocate %zu bytes to read '%s'", want, path);
+        close(fd);
+        return GRUGAN_E_NOMEM;
+    }
+    while (have < want) {
+        ssize_t got = read(fd, buf + have, want - have);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            snprintf(msg, msg_cap, "cannot read '%s': %s", path,
+                     got < 0 ? strerror(errno) : "file shrank while reading");
+            grugan__free(ctx, buf);
+            close(fd);
+            return GRUGAN_E_IO;
+        }
+        have += (size_t)got;
+    }
+    close(fd);
+    *data = buf;
+    *size = want;
+    return GRUGAN_OK;
+}
+
+/* Writes all n bytes, retrying short writes and interruptions. */
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t put = write(fd, p, n);
+        if (put < 0 && errno == EINTR) continue;
+        if (put <= 0) return put < 0 ? errno : EIO;
+        p += put;
+        n -= (size_t)put;
+    }
+    return 0;
+}
+
+/* The directory part of path ("." if none) into dir (capacity cap). */
+static void directory_of(const char *path, char *dir, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, cap, ".");
+    } else if (slash == path) {
+        snprintf(dir, cap, "/");
+    } else {
+        size_t len = (size_t)(slash - path);
+        snprintf(dir, cap, "%.*s", (int)(len < cap ? len : cap - 1), path);
+    }
+}
+
+int grugan__file_write_atomic(const char *path, const void *data, size_t size, char *msg,
+                              size_t msg_cap)
+{
+    char tmp[4096], dir[4096];
+    int fd, err, dfd;
+    if (strlen(path) + 64 > sizeof tmp) {
+        snprintf(msg, msg_cap, "path too long: '%s'", path);
+        return GRUGAN_E_IO;
+    }
+    /* A fresh name beside the target, created exclusively; mode 0666 minus
+     * the umask, as any new file. (mkstemp would force 0600.) */
+    fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        snprintf(tmp, sizeof tmp, "%s.tmp-%ld-%lx-%d", path, (long)getpid(),
+                 (unsigned long)now.tv_nsec ^ (unsigned long)(uintptr_t)&now, attempt);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        snprintf(msg, msg_cap, "cannot create a temporary file next to '%s': %s", path,
+                 strerror(errno));
+        return GRUGAN_E_IO;
+    }
+    err = write_all(fd, data, size);
+    if (err == 0 && fsync(fd) != 0) err = errno;
+    if (close(fd) != 0 && err == 0) err = errno;
+    if (err != 0) {
+        unlink(tmp);
+        snprintf(msg, msg_cap, "cannot write '%s': %s (the previous file is untouched)", path,
+                 strerror(err));
+        return GRUGAN_E_IO;
+    }
+    if (rename(tmp, path) != 0) {
+        err = errno;
+        unlink(tmp);
+        snprintf(msg, msg_cap, "cannot replace '%s': %s (the previous file is untouched)", path,
+                 strerror(err));
+        return GRUGAN_E_IO;
+    }
+    directory_of(path, dir, sizeof dir);
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd); /* durability of the rename; not all file systems support it */
+        close(dfd);
+    }
+    return GRUGAN_OK;
+}

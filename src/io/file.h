@@ -1,0 +1,24 @@
+/* file.h - whole-file reads and atomic writes. */
+#ifndef GRUGAN_IO_FILE_H
+#define GRUGAN_IO_FILE_H
+
+#include "core/core.h"
+
+#include <stddef.h>
+
+/* Reads the whole file at path (at most `cap` bytes) into one allocation the
+ * caller frees with grugan__free(ctx, *data). GRUGAN_E_IO (missing,
+ * unreadable, a directory, larger than cap) or GRUGAN_E_NOMEM, with a
+ * message naming the path. */
+int grugan__file_read(const grugan_context *ctx, const char *path, size_t cap, void **data,
+                      size_t *size, char *msg, size_t msg_cap);
+
+/* Replaces the file at path with `size` bytes atomically: writes a temporary
+ * file in the same directory, flushes it to disk, renames it over path and
+ * flushes the directory. On any failure (full disk, no permission, missing
+ * directory) the temporary file is removed and the previous file at path is
+ * untouched. GRUGAN_E_IO with a message naming the step and the reason. */
+int grugan__file_write_atomic(const char *path, const void *data, size_t size, char *msg,
+                              size_t msg_cap);
+
+#endif
