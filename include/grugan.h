@@ -337,7 +337,7 @@ GRUGAN_API grugan_params *grugan_gru_params(grugan_gru *gru);
 #define GRUGAN_ACT_SIGMOID    1 /**< 1 / (1 + e^-x), outputs in (0, 1) */
 #define GRUGAN_ACT_TANH       2 /**< outputs in (-1, 1) */
 #define GRUGAN_ACT_IDENTITY   3 /**< no activation */
-#define GRUGAN_ACT_LEAKY_RELU 4 /**< x if x > 0 else slope * x */
+#define GRUGAN_ACT_LEAKY_RELU 4 /**< x if x > 0 else slope * x (generator output: slope 0.01, torch's default) */
 
 /* ------------------------------------------------------------------------- */
 /* Generator                                                                 */
@@ -350,6 +350,13 @@ GRUGAN_API grugan_params *grugan_gru_params(grugan_gru *gru);
  * activation:  out_t = act(W_head h_t + b_head).
  * Parameters: gru.weight_ih_l{k}, gru.weight_hh_l{k}, gru.bias_ih_l{k},
  * gru.bias_hh_l{k} (as torch.nn.GRU), head.weight (F, H), head.bias (F).
+ * Initial weights: the GRU as torch.nn.GRU, U(-1/sqrt(H), 1/sqrt(H)); the
+ * head as torch.nn.Linear, U(-1/sqrt(H), 1/sqrt(H)); each group from its own
+ * stream of the config seed, so adding a layer changes no other group.
+ * Noise of sample i at step t: Philox4x32-10 blocks keyed by (seed, noise
+ * purpose) at counter (i, t * ceil(Z/4) + j) give values 4j .. 4j+3, as two
+ * Box-Muller pairs (normal) or four uniforms; a value depends on (seed, i, t)
+ * only. Sequences are limited to 2^32 / ceil(Z/4) steps.
  */
 #define GRUGAN_NOISE_NORMAL  0 /**< z ~ N(0, 1) (default) */
 #define GRUGAN_NOISE_UNIFORM 1 /**< z ~ U(0, 1), as TimeGAN */
@@ -415,7 +422,9 @@ GRUGAN_API int grugan_generator_forward(grugan_generator *gen, size_t batch, siz
                                         const float *covariates, float *out);
 
 /** Backward for the last forward: d_out (B, T, F); parameter gradients are
- *  accumulated (call grugan_params_zero_grad first). */
+ *  accumulated (call grugan_params_zero_grad first). Fails with
+ *  GRUGAN_E_STATE when no forward preceded it; may be called more than once
+ *  for the same forward. */
 GRUGAN_API int grugan_generator_backward(grugan_generator *gen, const float *d_out);
 
 /** Position of the generator's own noise stream (samples drawn so far). */
@@ -465,12 +474,29 @@ GRUGAN_API int grugan_generator_step(grugan_generator *gen, size_t batch, const 
  * Input at each step: [x_t (F), c (C)].
  * GRU kind: GRU stack (L, H, uni- or bidirectional), then head (1, D*H) per
  * step or on the final state. Parameters gru.*, head.weight, head.bias.
+ *   Per-step logits: the features are the GRU outputs (B, T, D*H). With
+ *   lengths, a sequence's outputs, features and logits past its length are
+ *   0, and d_logits / d_features there are ignored.
+ *   Final logits: the features (B, D*H) are the last layer's final states:
+ *   the forward direction at each sequence's last valid step, the reverse
+ *   direction after reading back to step 0 (torch's h_n).
  * CONV1D kind: `conv_layers` convolutions of `channels` output channels,
  * kernel `kernel_size`, stride `stride`, zero padding `padding`, each followed
  * by leaky ReLU (slope `leaky_slope`), then head (1, T_out * channels) over
- * the flattened features; `sequence_length` is fixed at creation.
+ * the flattened features; `sequence_length` is fixed at creation; lengths are
+ * refused (GRUGAN_E_UNSUPPORTED). The features are flattened as
+ * torch.nn.Flatten flattens Conv1d's (B, channels, T_out) output: feature
+ * c * T_out + t is channel c at output step t.
  * Parameters conv.{k}.weight (channels, C_in, K), conv.{k}.bias, head.*.
+ * Initial weights: as torch.nn.GRU, torch.nn.Conv1d and torch.nn.Linear,
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), each group from its own stream of the
+ * seed.
  */
+
+/** Value of grugan_discriminator_config.padding for no padding at all (0
+ *  there means the default, kernel_size / 2). */
+#define GRUGAN_CONV_NO_PADDING ((size_t)-1)
+
 typedef struct grugan_discriminator_config {
     size_t struct_size;     /**< use GRUGAN_DISCRIMINATOR_CONFIG_INIT */
     int32_t kind;           /**< GRUGAN_DISC_GRU (0) or GRUGAN_DISC_CONV1D */
@@ -484,12 +510,12 @@ typedef struct grugan_discriminator_config {
     int32_t logits;         /**< GRUGAN_LOGITS_PER_STEP (0) or GRUGAN_LOGITS_FINAL */
     /* CONV1D kind */
     size_t sequence_length; /**< T (required for CONV1D) */
-    size_t conv_layers;     /**< 0: 3 */
+    size_t conv_layers;     /**< 0: 3; at most 64 */
     size_t channels;        /**< 0: 32 */
     size_t kernel_size;     /**< 0: 5 */
     size_t stride;          /**< 0: 2 */
-    size_t padding;         /**< 0: kernel_size / 2 */
-    float leaky_slope;      /**< 0: 0.2 */
+    size_t padding;         /**< 0: kernel_size / 2; GRUGAN_CONV_NO_PADDING: none */
+    float leaky_slope;      /**< in [0, 1]; 0: 0.2 */
     uint64_t seed;          /**< seed of the initial weights */
 } grugan_discriminator_config;
 
@@ -576,23 +602,45 @@ GRUGAN_API int grugan_discriminator_backward(grugan_discriminator *disc, const f
  *   kind       GRUGAN_LOSS_*
  *   target     GRUGAN_TARGET_*
  *   logits     (B, per_seq): per_seq = T for per-step logits, 1 otherwise
- *   lengths    (B) or NULL: with per-step logits, only steps < lengths[b]
- *              count (the others get zero gradient)
+ *   lengths    (B) or NULL: with per-step logits (per_seq > 1), only steps
+ *              < lengths[b] count, each length in 1..per_seq; the other
+ *              entries are not read and get zero gradient. Ignored when
+ *              per_seq = 1 (one logit per sequence always counts).
  *   label_smoothing  BCE on real data only (one-sided): target 1 - s, s in [0, 1)
- *   value      receives the mean loss
+ *              (checked for every kind and target, ignored by the others)
+ *   value      receives the mean loss: the sum over the N valid logits / N
  *   d_logits   (B, per_seq) or NULL: receives d value / d logits
- * BCE uses softplus forms, finite for any finite logit:
- *   real: softplus(l) - (1 - s) l   fake: softplus(l)   generator: softplus(-l)
- * LSGAN: real 0.5 (l - 1)^2, fake 0.5 l^2, generator 0.5 (l - 1)^2.
+ * Per valid logit l (s the label smoothing):
+ *   BCE          real: softplus(l) - (1 - s) l, computed as softplus(-l) + s l
+ *                fake: softplus(l)   generator: softplus(-l)
+ *                with softplus(x) = max(x, 0) + log1p(exp(-|x|)): finite and
+ *                accurate for every finite logit (real at l = 80 gives e^-80)
+ *   LSGAN        real 0.5 (l - 1)^2, fake 0.5 l^2, generator 0.5 (l - 1)^2
+ *   WASSERSTEIN  real -l, fake l, generator -l (the critic's loss is the sum
+ *                of its real and fake calls)
+ *   HINGE        real relu(1 - l), fake relu(1 + l), generator -l; relu has
+ *                gradient 0 at 0, as in torch
+ * Computed in double, sums in a fixed order. There is no handle, so failures
+ * return only a status: GRUGAN_E_INVALID (NULL logits or value, unknown kind
+ * or target), GRUGAN_E_SIZE (a zero size, or B * per_seq overflows),
+ * GRUGAN_E_RANGE (label_smoothing or a length out of range),
+ * GRUGAN_E_NONFINITE (NaN/Inf in a valid logit, or a mean that overflows
+ * float, which only LSGAN can reach, for |l| above about 2.6e19). Nothing is
+ * written on failure.
  */
 GRUGAN_API int grugan_loss(int kind, int target, size_t batch, size_t per_seq,
                            const float *logits, const size_t *lengths, float label_smoothing,
                            float *value, float *d_logits);
 
 /**
- * Feature matching: || mean_r f_real - mean_f f_fake ||^2 over `dim`
- * features, and its gradient with respect to f_fake.
+ * Feature matching: || mean_r f_real - mean_f f_fake ||^2, summed over `dim`
+ * features, and its gradient with respect to f_fake,
+ *   d_fake[i][j] = -2 (mean_r f_real[r][j] - mean_f f_fake[f][j]) / n_fake.
  *   f_real (n_real, dim), f_fake (n_fake, dim), d_fake (n_fake, dim) or NULL
+ * Computed in double, sums in a fixed order. Fails with GRUGAN_E_INVALID
+ * (NULL f_real, f_fake or value), GRUGAN_E_SIZE (a zero size, or a product
+ * overflows), GRUGAN_E_NONFINITE (NaN/Inf in the features, or a value that
+ * overflows float); nothing is written then.
  */
 GRUGAN_API int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim,
                                        const float *f_real, const float *f_fake, float *value,
@@ -602,46 +650,80 @@ GRUGAN_API int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim,
 /* Optimizers (exact torch.optim update rules)                               */
 /* ------------------------------------------------------------------------- */
 
+/**
+ * The update rules of torch.optim in torch 1.13 (single-tensor code path,
+ * foreach=False; no amsgrad, no maximize), per parameter p with gradient g,
+ * where t is the step count including this step and "g += wd p" happens only
+ * when the weight decay wd is not 0:
+ *   ADAM     g += wd p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+ *            p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ *   ADAMW    p *= 1 - lr wd;  then ADAM without g += wd p
+ *   SGD      g += wd p;  if momentum != 0: buf = g at the buffer's first
+ *            update, momentum buf + (1 - dampening) g after it, and
+ *            g = nesterov ? g + momentum buf : buf;  p -= lr g
+ *   RMSPROP  g += wd p;  sq = alpha sq + (1 - alpha) g^2;
+ *            avg = sqrt(sq - ga^2) + eps with ga = alpha ga + (1 - alpha) g
+ *            if centered, else sqrt(sq) + eps;
+ *            if momentum > 0: buf = momentum buf + g / avg, p -= lr buf;
+ *            else p -= lr g / avg
+ * As in torch, hyperparameters are doubles (Python floats); the scalars made
+ * from them (1 - b1, lr / (1 - b1^t), sqrt(1 - b2^t), ...) are computed in
+ * double, then the elementwise arithmetic runs in float in torch's order of
+ * operations. One deliberate difference: centered RMSprop takes
+ * sqrt(max(sq - ga^2, 0)) where rounding would give torch a NaN.
+ * The optimizer runs over the flat value and gradient blocks of its parameter
+ * set; results are bit-identical for every thread count.
+ */
 #define GRUGAN_OPT_ADAM    0 /**< torch.optim.Adam (default) */
 #define GRUGAN_OPT_ADAMW   1 /**< torch.optim.AdamW (decoupled weight decay) */
 #define GRUGAN_OPT_SGD     2 /**< torch.optim.SGD (momentum, dampening, Nesterov) */
 #define GRUGAN_OPT_RMSPROP 3 /**< torch.optim.RMSprop (momentum, centered) */
 
-/* Optimizer keys, for grugan_optimizer_set/get (bounds by key_bounds). */
-#define GRUGAN_KEY_LR           10 /**< learning rate, > 0 */
+/* Optimizer keys, for grugan_optimizer_set/get (bounds by key_bounds). Each
+ * applies to the kinds named; the others refuse it with GRUGAN_E_INVALID. */
+#define GRUGAN_KEY_LR           10 /**< learning rate, > 0 (all kinds) */
 #define GRUGAN_KEY_BETA1        11 /**< Adam/AdamW beta1, [0, 1) */
 #define GRUGAN_KEY_BETA2        12 /**< Adam/AdamW beta2, [0, 1) */
-#define GRUGAN_KEY_EPS          13 /**< epsilon, > 0 */
-#define GRUGAN_KEY_WEIGHT_DECAY 14 /**< L2 penalty (decoupled for AdamW), >= 0 */
+#define GRUGAN_KEY_EPS          13 /**< Adam/AdamW/RMSprop epsilon, > 0 */
+#define GRUGAN_KEY_WEIGHT_DECAY 14 /**< L2 penalty (decoupled for AdamW), >= 0 (all kinds) */
 #define GRUGAN_KEY_MOMENTUM     15 /**< SGD/RMSprop momentum, [0, 1) */
 #define GRUGAN_KEY_DAMPENING    16 /**< SGD dampening, [0, 1] */
 #define GRUGAN_KEY_NESTEROV     17 /**< SGD Nesterov momentum, 0 or 1 */
 #define GRUGAN_KEY_ALPHA        18 /**< RMSprop smoothing constant, [0, 1) */
 #define GRUGAN_KEY_CENTERED     19 /**< RMSprop centered, 0 or 1 */
 
+/** Zero fields take the default. A nonzero field the kind does not use (e.g.
+ *  beta1 for SGD) is refused with GRUGAN_E_INVALID, a field outside its
+ *  key's bounds with GRUGAN_E_RANGE. The hyperparameters are doubles so that
+ *  values such as beta2 = 0.99 or lr = 2e-4 are exactly torch's. */
 typedef struct grugan_optimizer_config {
     size_t struct_size;  /**< use GRUGAN_OPTIMIZER_CONFIG_INIT */
     int32_t kind;        /**< GRUGAN_OPT_*; 0: Adam */
-    float lr;            /**< 0: 1e-3 (SGD: 1e-2) */
-    float beta1;         /**< 0: 0.9 */
-    float beta2;         /**< 0: 0.999 */
-    float eps;           /**< 0: 1e-8 */
-    float weight_decay;  /**< 0: none (AdamW: 1e-2); set GRUGAN_KEY_WEIGHT_DECAY for exactly 0 */
-    float momentum;      /**< SGD, RMSprop; 0: none */
-    float dampening;     /**< SGD; 0: none */
-    int32_t nesterov;    /**< SGD; 0 or 1 */
-    float alpha;         /**< RMSprop; 0: 0.99 */
+    double lr;           /**< 0: 1e-3 (SGD: 1e-2); note torch's RMSprop default is 1e-2 */
+    double beta1;        /**< Adam/AdamW; 0: 0.9 (set GRUGAN_KEY_BETA1 for exactly 0) */
+    double beta2;        /**< Adam/AdamW; 0: 0.999 */
+    double eps;          /**< Adam/AdamW/RMSprop; 0: 1e-8 */
+    double weight_decay; /**< 0: none (AdamW: 1e-2); set GRUGAN_KEY_WEIGHT_DECAY for exactly 0 */
+    double momentum;     /**< SGD, RMSprop; 0: none */
+    double dampening;    /**< SGD; 0: none */
+    int32_t nesterov;    /**< SGD; 0 or 1; 1 needs momentum > 0 and dampening 0, as torch */
+    double alpha;        /**< RMSprop; 0: 0.99 (set GRUGAN_KEY_ALPHA for exactly 0) */
     int32_t centered;    /**< RMSprop; 0 or 1 */
 } grugan_optimizer_config;
 
 #define GRUGAN_OPTIMIZER_CONFIG_INIT \
-    { sizeof(grugan_optimizer_config), 0, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0.0f, 0 }
+    { sizeof(grugan_optimizer_config), 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0 }
 
 typedef struct grugan_optimizer grugan_optimizer;
 
-/** Creates an optimizer for a model's parameter set. It borrows `params`:
- *  the model must outlive the optimizer. `ctx` (NULL: default) must outlive
- *  it too; free it with grugan_optimizer_free. */
+/** Creates an optimizer for a model's parameter set (`config` NULL: Adam with
+ *  the defaults). It borrows `params`: the model must outlive the optimizer,
+ *  and the two are used from one thread at a time (they share the parameter
+ *  blocks). `ctx` (NULL: default) must outlive it too; free it with
+ *  grugan_optimizer_free. `params` that is not a parameter set fails with
+ *  GRUGAN_E_INVALID. `err` (may be NULL) receives the code and a message on
+ *  failure. The state buffers of every setting of the kind are allocated
+ *  here, so steps never allocate. */
 GRUGAN_API int grugan_optimizer_create(grugan_context *ctx, const grugan_optimizer_config *config,
                                        grugan_params *params, grugan_optimizer **out,
                                        grugan_error *err);
@@ -649,15 +731,23 @@ GRUGAN_API int grugan_optimizer_create(grugan_context *ctx, const grugan_optimiz
 /** Frees an optimizer (not the parameters); NULL is a no-op. */
 GRUGAN_API void grugan_optimizer_free(grugan_optimizer *opt);
 
-/** Detail of the last failure on this optimizer ("" if none). */
+/** Detail of the last failure on this optimizer ("" if none). Never NULL. */
 GRUGAN_API const char *grugan_optimizer_message(const grugan_optimizer *opt);
 
-/** Sets a hyperparameter by key (GRUGAN_KEY_LR ... GRUGAN_KEY_CENTERED,
- *  GRUGAN_KEY_THREADS) between steps, e.g. for learning-rate schedules. */
+/** Sets a hyperparameter by key (GRUGAN_KEY_LR ... GRUGAN_KEY_CENTERED that
+ *  apply to the kind, GRUGAN_KEY_THREADS) between steps, e.g. for
+ *  learning-rate schedules; it takes effect at the next step. NESTEROV,
+ *  CENTERED and THREADS take integers. Torch's constructor check of Nesterov
+ *  (momentum > 0, dampening 0) is made at creation only: keys set later are
+ *  used in the rules above as they are. */
 GRUGAN_API int grugan_optimizer_set(grugan_optimizer *opt, int key, double value);
-/** Reads a hyperparameter by key. */
+/** Reads a hyperparameter by key (the keys set accepts). */
 GRUGAN_API int grugan_optimizer_get(const grugan_optimizer *opt, int key, double *value);
-/** Bounds of an optimizer key. */
+/** Bounds of an optimizer key (or GRUGAN_KEY_THREADS): the closed interval
+ *  [min, max] set accepts. An open bound above is given as the nearest
+ *  accepted value: > 0 (lr, eps) as FLT_MIN, the smallest normal float, and
+ *  < 1 (betas, momentum, alpha) as the largest double below 1; lr, eps and
+ *  weight decay are at most FLT_MAX. */
 GRUGAN_API int grugan_optimizer_key_bounds(int key, double *min, double *max);
 
 /** Sets the gradients of the optimized parameters to zero. */
@@ -668,30 +758,288 @@ GRUGAN_API int grugan_optimizer_zero_grad(grugan_optimizer *opt);
  * L2 norm of all gradients exceeds max_norm (> 0), scales them by
  * max_norm / (norm + 1e-6). `norm` (may be NULL) receives the norm before
  * clipping. A non-finite norm fails with GRUGAN_E_NONFINITE, nothing scaled.
+ * Precisely: the squares are summed in double in fixed-size chunks combined
+ * in order (the same bits for every thread count); norm is that sum's square
+ * root rounded to float; c = (1 / (norm + 1e-6)) * max_norm in float (as
+ * torch evaluates it), and every gradient is multiplied by c (in float) only
+ * if c < 1. A max_norm that is not finite and > 0 fails with GRUGAN_E_RANGE.
  */
 GRUGAN_API int grugan_optimizer_clip_grad_norm(grugan_optimizer *opt, float max_norm,
                                                float *norm);
 
-/** One update of every parameter from its gradient. Fails with
- *  GRUGAN_E_NONFINITE, changing nothing, if a gradient is NaN or Inf. */
+/** One update of every parameter from its gradient, by the rules above; the
+ *  step count is incremented first. Fails with GRUGAN_E_NONFINITE, changing
+ *  nothing, if a gradient is NaN or Inf (the updated values are not
+ *  checked). Never allocates. */
 GRUGAN_API int grugan_optimizer_step(grugan_optimizer *opt);
 
 /** Number of updates done (torch's "step" state). */
 GRUGAN_API int grugan_optimizer_step_count(const grugan_optimizer *opt, uint64_t *steps);
 
-/** Floats of the optimizer's state (moments, momentum buffers): 0 for plain
- *  SGD, up to 3 x num_scalars. */
+/**
+ * Floats of the optimizer's state for the current settings, with n =
+ * grugan_params_num_scalars: Adam/AdamW 2n; SGD n if momentum != 0, else 0;
+ * RMSprop n, + n if momentum > 0, + n if centered (so up to 3n). 0 for an
+ * invalid handle. The buffers of every setting are allocated at creation,
+ * so momentum or centered may be switched on by key between steps: a buffer
+ * not used before starts at zero, except SGD's momentum buffer, which (as
+ * torch's) starts as a copy of the gradient at its first update. A buffer
+ * switched off keeps its values but leaves the state that read/write see.
+ */
 GRUGAN_API size_t grugan_optimizer_state_size(const grugan_optimizer *opt);
 
-/** Copies the state (flat, documented order: Adam exp_avg then exp_avg_sq;
- *  SGD momentum_buffer; RMSprop square_avg, momentum_buffer, grad_avg) and
- *  the step count, e.g. for checkpoints. */
+/** Copies the state and the step count, e.g. for checkpoints. The state is
+ *  flat, blocks of n floats in the parameter block's order, in this order
+ *  and only the blocks the current settings use: Adam/AdamW exp_avg then
+ *  exp_avg_sq; SGD momentum_buffer; RMSprop square_avg, momentum_buffer,
+ *  grad_avg. `count` must equal grugan_optimizer_state_size (GRUGAN_E_SIZE);
+ *  dst may be NULL when count is 0; steps may be NULL. */
 GRUGAN_API int grugan_optimizer_state_read(const grugan_optimizer *opt, float *dst, size_t count,
                                            uint64_t *steps);
 
-/** Restores state written by state_read (refuses NaN/Inf). */
+/** Restores state written by state_read under the same kind and settings,
+ *  and the step count; `count` must equal grugan_optimizer_state_size.
+ *  Refuses NaN/Inf (GRUGAN_E_NONFINITE, nothing written). Buffers the current
+ *  settings do not use are reset to zero. SGD's momentum buffer counts as
+ *  started when steps > 0 (as torch's loaded momentum_buffer), so an
+ *  optimizer restored into a copy of the model continues bit-identically. */
 GRUGAN_API int grugan_optimizer_state_write(grugan_optimizer *opt, const float *src,
                                             size_t count, uint64_t steps);
+
+/* ------------------------------------------------------------------------- */
+/* Datasets                                                                  */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * A dataset holds N sequences of T steps and F features (float32, scaled),
+ * optional per-sequence conditions (N, C) and lengths (N), a per-feature
+ * scaler, and a shuffled minibatch stream from its own seed.
+ *
+ * Sources: a caller's array (N, T, F); a long series (rows, F) cut into
+ * windows of T steps every `stride` rows; a CSV file (numeric columns, rows in
+ * time order, optional header, locale-independent numbers); a NumPy .npy file
+ * (float32 or float64, C order; 2-D (rows, F) is a series, 3-D (N, T, F) is
+ * sequences). File readers report every bad row with its line number.
+ */
+#define GRUGAN_SCALE_MINMAX     0 /**< per feature to [0, 1] (default; sigmoid generators) */
+#define GRUGAN_SCALE_MINMAX_SYM 1 /**< per feature to [-1, 1] (tanh generators) */
+#define GRUGAN_SCALE_NONE       2 /**< data used as given */
+
+#define GRUGAN_CSV_HEADER_AUTO 0 /**< a first row that is not all numbers is a header (default) */
+#define GRUGAN_CSV_HEADER_YES  1 /**< the first row is a header */
+#define GRUGAN_CSV_HEADER_NO   2 /**< every row is data */
+
+typedef struct grugan_dataset_config {
+    size_t struct_size;       /**< use GRUGAN_DATASET_CONFIG_INIT */
+    size_t sequence_length;   /**< T for series, CSV and 2-D NPY sources (required there) */
+    size_t stride;            /**< window stride for series; 0: 1 */
+    int32_t scaling;          /**< GRUGAN_SCALE_* (0: min-max to [0, 1]) */
+    int32_t csv_header;       /**< GRUGAN_CSV_HEADER_* */
+    int32_t csv_delimiter;    /**< a single byte; 0: ',' */
+    const size_t *columns;    /**< CSV/series columns to keep, in this order; NULL: all */
+    size_t num_columns;       /**< entries in columns */
+    uint64_t seed;            /**< seed of the minibatch order */
+} grugan_dataset_config;
+
+#define GRUGAN_DATASET_CONFIG_INIT { sizeof(grugan_dataset_config), 0, 0, 0, 0, 0, 0, 0, 0 }
+
+typedef struct grugan_dataset grugan_dataset;
+
+/** From a caller's array of n sequences (n, T, F); the data are copied, so
+ *  the caller's arrays need not outlive the call. conditions (n, C) and
+ *  lengths (n, each 1..T) are optional (NULL, or C = 0). `ctx` (NULL:
+ *  default) must outlive the dataset; free it with grugan_dataset_free. */
+GRUGAN_API int grugan_dataset_from_array(grugan_context *ctx, const grugan_dataset_config *config,
+                                         const float *data, size_t n, size_t steps,
+                                         size_t features, const float *conditions,
+                                         size_t condition_size, const size_t *lengths,
+                                         grugan_dataset **out, grugan_error *err);
+
+/** From a long series (rows, F), cut into windows of config->sequence_length
+ *  steps every config->stride rows (copied). */
+GRUGAN_API int grugan_dataset_from_series(grugan_context *ctx,
+                                          const grugan_dataset_config *config,
+                                          const float *series, size_t rows, size_t features,
+                                          grugan_dataset **out, grugan_error *err);
+
+/** From a CSV file read as a series (see grugan_dataset_from_series). */
+GRUGAN_API int grugan_dataset_from_csv(grugan_context *ctx, const grugan_dataset_config *config,
+                                       const char *path, grugan_dataset **out,
+                                       grugan_error *err);
+
+/** From CSV text in memory (`size` bytes, need not be NUL-terminated). */
+GRUGAN_API int grugan_dataset_from_csv_buffer(grugan_context *ctx,
+                                              const grugan_dataset_config *config,
+                                              const void *data, size_t size,
+                                              grugan_dataset **out, grugan_error *err);
+
+/** From a NumPy .npy file: 2-D (rows, F) as a series, 3-D (N, T, F) as is. */
+GRUGAN_API int grugan_dataset_from_npy(grugan_context *ctx, const grugan_dataset_config *config,
+                                       const char *path, grugan_dataset **out,
+                                       grugan_error *err);
+
+/** From .npy bytes in memory. */
+GRUGAN_API int grugan_dataset_from_npy_buffer(grugan_context *ctx,
+                                              const grugan_dataset_config *config,
+                                              const void *data, size_t size,
+                                              grugan_dataset **out, grugan_error *err);
+
+/** Frees a dataset; NULL is a no-op. */
+GRUGAN_API void grugan_dataset_free(grugan_dataset *ds);
+
+/** Detail of the last failure on this dataset ("" if none). */
+GRUGAN_API const char *grugan_dataset_message(const grugan_dataset *ds);
+
+/** Sizes: sequences N, steps T, features F, condition size C (any may be NULL). */
+GRUGAN_API int grugan_dataset_shape(const grugan_dataset *ds, size_t *n, size_t *steps,
+                                    size_t *features, size_t *condition_size);
+
+/** The fitted scaler: x_scaled = (x - offset) * scale, per feature; offset
+ *  and scale (F) each, may be NULL. GRUGAN_SCALE_NONE gives 0 and 1. */
+GRUGAN_API int grugan_dataset_scaler(const grugan_dataset *ds, float *offset, float *scale);
+
+/** Maps `count` values (count a multiple of F, rows of F features) from data
+ *  units to scaled units in place. */
+GRUGAN_API int grugan_dataset_scale(const grugan_dataset *ds, float *values, size_t count);
+
+/** Maps `count` values from scaled units back to data units in place (for
+ *  generated samples). */
+GRUGAN_API int grugan_dataset_unscale(const grugan_dataset *ds, float *values, size_t count);
+
+/** Copies sequence `index` (scaled) into x (T, F); condition (C) and length
+ *  may be NULL. */
+GRUGAN_API int grugan_dataset_get(const grugan_dataset *ds, size_t index, float *x,
+                                  float *condition, size_t *length);
+
+/**
+ * The next minibatch of B sequences in shuffled order: each epoch is a fresh
+ * permutation drawn from (seed, epoch); a batch never straddles two epochs
+ * (the remainder of an epoch smaller than B is skipped), so B <= N.
+ *   x (B, T, F), conditions (B, C) or NULL, lengths (B) or NULL,
+ *   epoch receives the epoch the batch belongs to (may be NULL).
+ */
+GRUGAN_API int grugan_dataset_next_batch(grugan_dataset *ds, size_t batch, float *x,
+                                         float *conditions, size_t *lengths, uint64_t *epoch);
+
+/** Position of the minibatch stream (epoch, and sequences consumed in it),
+ *  for checkpoints. */
+GRUGAN_API int grugan_dataset_position(const grugan_dataset *ds, uint64_t *epoch,
+                                       uint64_t *offset);
+/** Restores a position returned by grugan_dataset_position. */
+GRUGAN_API int grugan_dataset_set_position(grugan_dataset *ds, uint64_t epoch, uint64_t offset);
+
+/* ------------------------------------------------------------------------- */
+/* Trainer                                                                   */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * One trainer step = d_steps discriminator updates, then one generator
+ * update. A discriminator update draws a real minibatch, generates as many
+ * fake sequences (with the real batch's conditions and lengths) and runs both
+ * through the discriminator as one batch of 2B. The generator update
+ * backpropagates through the discriminator in input-only mode (the
+ * discriminator's gradients are untouched). With feature matching, the
+ * generator's loss adds weight * || mean f(real) - mean f(fake) ||^2 over the
+ * discriminator's features.
+ */
+#define GRUGAN_NONFINITE_STOP 0 /**< stop with GRUGAN_E_NONFINITE naming what and when (default) */
+#define GRUGAN_NONFINITE_SKIP 1 /**< skip the update, count it, go on */
+
+typedef struct grugan_trainer_config {
+    size_t struct_size;       /**< use GRUGAN_TRAINER_CONFIG_INIT */
+    int32_t loss;             /**< GRUGAN_LOSS_* (0: BCE) */
+    size_t d_steps;           /**< discriminator updates per step; 0: 1 */
+    size_t batch_size;        /**< B; 0: 128 (at most the dataset's size) */
+    uint64_t total_steps;     /**< steps of grugan_trainer_run; 0: from epochs */
+    uint64_t epochs;          /**< if total_steps is 0: run this many epochs of the
+                                   dataset's real minibatches; 0: 1 */
+    float label_smoothing;    /**< BCE, real targets 1 - s; 0: none */
+    float clip_grad_norm;     /**< global gradient norm limit of both models; 0: none */
+    float clip_weights;       /**< discriminator weights clamped to [-c, c] after each
+                                   update (WGAN); 0: none */
+    float feature_matching;   /**< weight of the feature-matching term; 0: none */
+    int32_t nonfinite_policy; /**< GRUGAN_NONFINITE_STOP (0) or GRUGAN_NONFINITE_SKIP */
+    int32_t threads;          /**< threads for every borrowed handle; 0: leave them as set */
+} grugan_trainer_config;
+
+#define GRUGAN_TRAINER_CONFIG_INIT \
+    { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0 }
+
+/** What the progress callback and grugan_trainer_progress report. */
+typedef struct grugan_progress {
+    size_t struct_size;        /**< set by the library: sizeof(grugan_progress) it knows */
+    uint64_t step;             /**< steps done (generator updates) */
+    uint64_t epoch;            /**< epoch of the last real minibatch */
+    uint64_t total_steps;      /**< steps grugan_trainer_run aims for */
+    float d_loss;              /**< discriminator loss of the last update (real + fake) */
+    float g_loss;              /**< generator loss of the last update */
+    float d_real;              /**< mean D(real): sigmoid of the logits for BCE, raw otherwise */
+    float d_fake;              /**< mean D(fake), likewise */
+    float d_grad_norm;         /**< discriminator gradient norm before clipping */
+    float g_grad_norm;         /**< generator gradient norm before clipping */
+    double samples_per_second; /**< real + generated sequences per second, last step */
+    uint64_t skipped;          /**< updates skipped for non-finite values */
+} grugan_progress;
+
+/** Called after each step; a non-zero return stops grugan_trainer_run with
+ *  GRUGAN_E_ABORTED, the trainer left consistent (the step is complete). */
+typedef int (*grugan_progress_fn)(const grugan_progress *progress, void *user);
+
+typedef struct grugan_trainer grugan_trainer;
+
+/** Creates a trainer that BORROWS the generator, discriminator, their two
+ *  optimizers (made for grugan_generator_params(gen) and
+ *  grugan_discriminator_params(disc)) and the dataset: all must outlive the
+ *  trainer, and must not be used elsewhere while it runs. Their sizes must
+ *  agree (features, condition size, sequence length for CONV1D). `ctx` (NULL:
+ *  default) must outlive it; free it with grugan_trainer_free. */
+GRUGAN_API int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *config,
+                                     grugan_generator *gen, grugan_discriminator *disc,
+                                     grugan_optimizer *gen_opt, grugan_optimizer *disc_opt,
+                                     grugan_dataset *data, grugan_trainer **out,
+                                     grugan_error *err);
+
+/** Frees the trainer (not the borrowed handles); NULL is a no-op. */
+GRUGAN_API void grugan_trainer_free(grugan_trainer *tr);
+
+/** Detail of the last failure on this trainer ("" if none). */
+GRUGAN_API const char *grugan_trainer_message(const grugan_trainer *tr);
+
+/** Installs (or with NULL removes) the progress callback. */
+GRUGAN_API int grugan_trainer_set_callback(grugan_trainer *tr, grugan_progress_fn fn, void *user);
+
+/** One step (d_steps discriminator updates and one generator update). Calls
+ *  the callback; a non-zero return gives GRUGAN_E_ABORTED after the step. */
+GRUGAN_API int grugan_trainer_step(grugan_trainer *tr);
+
+/** Steps until total_steps (or the epochs) are done, the callback stops it
+ *  (GRUGAN_E_ABORTED) or a step fails. Can be called again to continue. */
+GRUGAN_API int grugan_trainer_run(grugan_trainer *tr);
+
+/** The latest progress (struct_size of `out` must be set by the caller). */
+GRUGAN_API int grugan_trainer_progress(const grugan_trainer *tr, grugan_progress *out);
+
+/* ------------------------------------------------------------------------- */
+/* Checkpoints (docs/FORMAT.md)                                              */
+/* ------------------------------------------------------------------------- */
+
+/** Saves the whole training state (both models, both optimizers, the
+ *  dataset's scaler and position, the generator's noise position, counters)
+ *  to path atomically: on failure the previous file is intact. */
+GRUGAN_API int grugan_trainer_save(grugan_trainer *tr, const char *path);
+
+/** Restores a state saved by grugan_trainer_save into this trainer's handles,
+ *  which must have the same architecture; training then continues exactly as
+ *  if it had not stopped. On failure nothing is changed. */
+GRUGAN_API int grugan_trainer_load(grugan_trainer *tr, const char *path);
+
+/** As grugan_trainer_save into caller memory: with buffer NULL or too small,
+ *  *size receives the bytes needed (and GRUGAN_E_SIZE if buffer was given). */
+GRUGAN_API int grugan_trainer_save_buffer(grugan_trainer *tr, void *buffer, size_t capacity,
+                                          size_t *size);
+
+/** As grugan_trainer_load from `size` bytes of memory. */
+GRUGAN_API int grugan_trainer_load_buffer(grugan_trainer *tr, const void *buffer, size_t size);
 
 #ifdef __cplusplus
 }

@@ -3,8 +3,9 @@
  * convolution: the test oracles of nn/linear, nn/activation and nn/conv1d.
  *
  * Written from the math with one loop per sum and PyTorch's weight layouts
- * (nn.Linear weight (out, in); nn.Conv1d weight (C_out, C_in, K)), so that a
- * test also checks the fast kernels' transposed layouts. Backward functions
+ * (nn.Linear weight (out, in); nn.Conv1d weight (C_out, C_in, K)), the
+ * layouts the fast kernels take too, indexed here element by element without
+ * im2col or strides. Backward functions
  * OVERWRITE their gradients (fresh gradients of one call); any gradient
  * pointer may be NULL.
  */

@@ -30,19 +30,24 @@ static const float GUARD_VALUE = -7777.25f;
 
 static float *fnew(size_t n)
 {
-    float *base = malloc((n + 2 * GUARD + 1) * sizeof *base);
+    const size_t total = n + 2 * GUARD > 0 ? n + 2 * GUARD : 1; /* exact, for ASan */
+    float *base = malloc(total * sizeof *base);
     ck_assert_ptr_nonnull(base);
-    for (size_t i = 0; i < n + 2 * GUARD + 1; i++) base[i] = GUARD_VALUE;
+    for (size_t i = 0; i < total; i++) base[i] = GUARD_VALUE;
     return base + GUARD;
 }
 
 static void ffree(float *p, size_t n)
 {
     if (!p) return;
+#if GUARD > 0
     for (size_t i = 0; i < GUARD; i++) {
         ck_assert_msg(p[-1 - (ptrdiff_t)i] == GUARD_VALUE, "write before a buffer of %zu", n);
         ck_assert_msg(p[n + i] == GUARD_VALUE, "write after a buffer of %zu", n);
     }
+#else
+    (void)n;
+#endif
     free(p - GUARD);
 }
 
@@ -93,19 +98,10 @@ static void assert_close(const float *got, const float *base, const double *want
 
 /* ---- dense layer ---------------------------------------------------------- */
 
-/* Wt (in, out) from PyTorch's W (out, in), and back. */
-static void linear_to_fast(float *Wt, const float *W, size_t in, size_t out)
+/* W[i] = got[i] - base[i] in double: an accumulated gradient's increment. */
+static void diff_d(double *W, const float *got, const float *base, size_t n)
 {
-    for (size_t o = 0; o < out; o++)
-        for (size_t i = 0; i < in; i++) Wt[i * out + o] = W[o * in + i];
-}
-
-static void linear_from_fast_d(double *W, const float *Wt, const float *base, size_t in,
-                               size_t out)
-{
-    for (size_t o = 0; o < out; o++)
-        for (size_t i = 0; i < in; i++)
-            W[o * in + i] = (double)Wt[i * out + o] - (double)base[i * out + o];
+    for (size_t i = 0; i < n; i++) W[i] = (double)got[i] - (double)base[i];
 }
 
 static void check_linear(size_t N, size_t in, size_t out, int with_bias, int threads,
@@ -113,7 +109,7 @@ static void check_linear(size_t N, size_t in, size_t out, int with_bias, int thr
 {
     char where[96];
     grugan__rng rng;
-    float *x, *W, *Wt, *b, *dy, *y, *dx, *dx0, *dWt, *dWt0, *db, *db0;
+    float *x, *W, *b, *dy, *y, *dx, *dx0, *dW, *dW0, *db, *db0;
     double *xd, *Wd, *bd, *dyd, *yd, *dxd, *dWd, *dbd, *dW_got;
     const double tol_f = 1e-5 * (double)(in + 1), tol_w = 1e-5 * (double)(N + 1),
                  tol_x = 1e-5 * (double)(out + 1);
@@ -126,10 +122,8 @@ static void check_linear(size_t N, size_t in, size_t out, int with_bias, int thr
     b = with_bias ? frand(&rng, out, -1, 1) : NULL;
     dy = frand(&rng, N * out, -1, 1);
     dx0 = frand(&rng, N * in, -1, 1);
-    dWt0 = frand(&rng, in * out, -1, 1);
+    dW0 = frand(&rng, out * in, -1, 1);
     db0 = frand(&rng, out, -1, 1);
-    Wt = fnew(in * out);
-    linear_to_fast(Wt, W, in, out);
     xd = to_double(x, N * in);
     Wd = to_double(W, out * in);
     bd = b ? to_double(b, out) : NULL;
@@ -145,17 +139,17 @@ static void check_linear(size_t N, size_t in, size_t out, int with_bias, int thr
     /* forward: y overwritten without being read */
     y = fnew(N * out);
     ffill(y, N * out, NAN);
-    grugan__linear_forward(y, x, Wt, b, N, in, out, threads);
+    grugan__linear_forward(y, x, W, b, N, in, out, threads);
     assert_close(y, NULL, yd, N * out, tol_f, "y", where);
 
-    /* backward: dx overwritten (never read), dWt and db accumulated */
+    /* backward: dx overwritten (never read), dW and db accumulated */
     dx = fnew(N * in);
     ffill(dx, N * in, NAN);
-    dWt = fcopy(dWt0, in * out);
+    dW = fcopy(dW0, out * in);
     db = fcopy(db0, out);
-    grugan__linear_backward(dx, dWt, with_bias ? db : NULL, dy, x, Wt, N, in, out, 0, threads);
+    grugan__linear_backward(dx, dW, with_bias ? db : NULL, dy, x, W, N, in, out, 0, threads);
     assert_close(dx, NULL, dxd, N * in, tol_x, "dx", where);
-    linear_from_fast_d(dW_got, dWt, dWt0, in, out);
+    diff_d(dW_got, dW, dW0, out * in);
     for (size_t i = 0; i < out * in; i++)
         ck_assert_msg(fabs(dW_got[i] - dWd[i]) <= tol_w * (fabs(dWd[i]) > 1 ? fabs(dWd[i]) : 1),
                       "dW[%zu] = %.9g, want %.9g (%s)", i, dW_got[i], dWd[i], where);
@@ -166,24 +160,24 @@ static void check_linear(size_t N, size_t in, size_t out, int with_bias, int thr
 
     /* dx accumulated */
     memcpy(dx, dx0, N * in * sizeof *dx);
-    grugan__linear_backward(dx, NULL, NULL, dy, x, Wt, N, in, out, GRUGAN__NN_DX_ACCUMULATE,
+    grugan__linear_backward(dx, NULL, NULL, dy, x, W, N, in, out, GRUGAN__NN_DX_ACCUMULATE,
                             threads);
     assert_close(dx, dx0, dxd, N * in, tol_x, "dx accumulated", where);
 
     /* input only: gradients neither read nor written, x not needed */
-    memcpy(dWt, dWt0, in * out * sizeof *dWt);
+    memcpy(dW, dW0, out * in * sizeof *dW);
     memcpy(db, db0, out * sizeof *db);
     ffill(dx, N * in, NAN);
-    grugan__linear_backward(dx, dWt, db, dy, NULL, Wt, N, in, out, GRUGAN__NN_INPUT_ONLY,
+    grugan__linear_backward(dx, dW, db, dy, NULL, W, N, in, out, GRUGAN__NN_INPUT_ONLY,
                             threads);
     assert_close(dx, NULL, dxd, N * in, tol_x, "dx input-only", where);
-    ck_assert_int_eq(memcmp(dWt, dWt0, in * out * sizeof *dWt), 0);
+    ck_assert_int_eq(memcmp(dW, dW0, out * in * sizeof *dW), 0);
     ck_assert_int_eq(memcmp(db, db0, out * sizeof *db), 0);
 
-    /* parameters only (dx NULL, Wt not needed): accumulates twice = 2 * grad */
-    grugan__linear_backward(NULL, dWt, db, dy, x, NULL, N, in, out, 0, threads);
-    grugan__linear_backward(NULL, dWt, db, dy, x, NULL, N, in, out, 0, threads);
-    linear_from_fast_d(dW_got, dWt, dWt0, in, out);
+    /* parameters only (dx NULL, W not needed): accumulates twice = 2 * grad */
+    grugan__linear_backward(NULL, dW, db, dy, x, NULL, N, in, out, 0, threads);
+    grugan__linear_backward(NULL, dW, db, dy, x, NULL, N, in, out, 0, threads);
+    diff_d(dW_got, dW, dW0, out * in);
     for (size_t i = 0; i < out * in; i++)
         ck_assert_msg(fabs(dW_got[i] - 2 * dWd[i]) <=
                           2 * tol_w * (fabs(dWd[i]) > 1 ? fabs(dWd[i]) : 1),
@@ -193,14 +187,13 @@ static void check_linear(size_t N, size_t in, size_t out, int with_bias, int thr
 
     ffree(x, N * in);
     ffree(W, out * in);
-    ffree(Wt, in * out);
     ffree(b, out);
     ffree(dy, N * out);
     ffree(y, N * out);
     ffree(dx, N * in);
     ffree(dx0, N * in);
-    ffree(dWt, in * out);
-    ffree(dWt0, in * out);
+    ffree(dW, out * in);
+    ffree(dW0, out * in);
     ffree(db, out);
     ffree(db0, out);
     free(xd);
@@ -507,26 +500,6 @@ static grugan__conv1d_shape conv_shape(const ref_conv1d_dims *d)
     return s;
 }
 
-/* Wt (K, C_in, C_out) from PyTorch's W (C_out, C_in, K). */
-static void conv_to_fast(float *Wt, const float *W, const ref_conv1d_dims *d)
-{
-    for (size_t o = 0; o < d->C_out; o++)
-        for (size_t c = 0; c < d->C_in; c++)
-            for (size_t k = 0; k < d->K; k++)
-                Wt[(k * d->C_in + c) * d->C_out + o] = W[(o * d->C_in + c) * d->K + k];
-}
-
-static void conv_from_fast_d(double *W, const float *Wt, const float *base,
-                             const ref_conv1d_dims *d)
-{
-    for (size_t o = 0; o < d->C_out; o++)
-        for (size_t c = 0; c < d->C_in; c++)
-            for (size_t k = 0; k < d->K; k++) {
-                const size_t f = (k * d->C_in + c) * d->C_out + o;
-                W[(o * d->C_in + c) * d->K + k] = (double)Wt[f] - (double)base[f];
-            }
-}
-
 static void check_conv(const ref_conv1d_dims *d, int with_bias, int threads, uint64_t seed)
 {
     const grugan__conv1d_shape s = conv_shape(d);
@@ -539,14 +512,14 @@ static void check_conv(const ref_conv1d_dims *d, int with_bias, int threads, uin
                  tol_x = 1e-5 * (double)(d->K * d->C_out + 1);
     char where[128];
     grugan__rng rng;
-    float *x, *W, *Wt, *b, *dy, *y, *dx, *dx0, *dWt, *dWt0, *db, *db0, *scratch;
+    float *x, *W, *b, *dy, *y, *dx, *dx0, *dW, *dW0, *db, *db0, *scratch;
     double *xd, *Wd, *bd, *dyd, *yd, *dxd, *dWd, *dbd, *dW_got;
 
     snprintf(where, sizeof where,
              "B %zu T %zu C_in %zu C_out %zu K %zu S %zu P %zu bias %d threads %d", d->B, d->T,
              d->C_in, d->C_out, d->K, d->S, d->P, with_bias, threads);
     ck_assert_msg(grugan__conv1d_out_len(&s) == T_out, "T_out (%s)", where);
-    ck_assert_msg(nscratch == d->B * T_out * d->K * d->C_in, "scratch size (%s)", where);
+    ck_assert_msg(nscratch == d->B * T_out * d->C_in * d->K, "scratch size (%s)", where);
 
     grugan__rng_init(&rng, seed, GRUGAN__RNG_TEST);
     x = frand(&rng, nx, -1, 1);
@@ -554,10 +527,8 @@ static void check_conv(const ref_conv1d_dims *d, int with_bias, int threads, uin
     b = with_bias ? frand(&rng, nb, -1, 1) : NULL;
     dy = frand(&rng, ny, -1, 1);
     dx0 = frand(&rng, nx, -1, 1);
-    dWt0 = frand(&rng, nw, -1, 1);
+    dW0 = frand(&rng, nw, -1, 1);
     db0 = frand(&rng, nb, -1, 1);
-    Wt = fnew(nw);
-    conv_to_fast(Wt, W, d);
     scratch = fnew(nscratch);
     xd = to_double(x, nx);
     Wd = to_double(W, nw);
@@ -574,17 +545,17 @@ static void check_conv(const ref_conv1d_dims *d, int with_bias, int threads, uin
     y = fnew(ny);
     ffill(y, ny, NAN);
     ffill(scratch, nscratch, NAN); /* scratch contents must not matter */
-    grugan__conv1d_forward(y, scratch, x, Wt, b, &s, threads);
+    grugan__conv1d_forward(y, scratch, x, W, b, &s, threads);
     assert_close(y, NULL, yd, ny, tol_f, "y", where);
 
     dx = fnew(nx);
     ffill(dx, nx, NAN);
-    dWt = fcopy(dWt0, nw);
+    dW = fcopy(dW0, nw);
     db = fcopy(db0, nb);
     ffill(scratch, nscratch, NAN);
-    grugan__conv1d_backward(dx, dWt, with_bias ? db : NULL, scratch, dy, x, Wt, &s, 0, threads);
+    grugan__conv1d_backward(dx, dW, with_bias ? db : NULL, scratch, dy, x, W, &s, 0, threads);
     assert_close(dx, NULL, dxd, nx, tol_x, "dx", where);
-    conv_from_fast_d(dW_got, dWt, dWt0, d);
+    diff_d(dW_got, dW, dW0, nw);
     for (size_t i = 0; i < nw; i++)
         ck_assert_msg(fabs(dW_got[i] - dWd[i]) <= tol_w * (fabs(dWd[i]) > 1 ? fabs(dWd[i]) : 1),
                       "dW[%zu] = %.9g, want %.9g (%s)", i, dW_got[i], dWd[i], where);
@@ -595,18 +566,18 @@ static void check_conv(const ref_conv1d_dims *d, int with_bias, int threads, uin
 
     /* dx accumulated, parameters untouched (input only, x not needed) */
     memcpy(dx, dx0, nx * sizeof *dx);
-    memcpy(dWt, dWt0, nw * sizeof *dWt);
+    memcpy(dW, dW0, nw * sizeof *dW);
     memcpy(db, db0, nb * sizeof *db);
-    grugan__conv1d_backward(dx, dWt, db, scratch, dy, NULL, Wt, &s,
+    grugan__conv1d_backward(dx, dW, db, scratch, dy, NULL, W, &s,
                             GRUGAN__NN_DX_ACCUMULATE | GRUGAN__NN_INPUT_ONLY, threads);
     assert_close(dx, dx0, dxd, nx, tol_x, "dx accumulated", where);
-    ck_assert_int_eq(memcmp(dWt, dWt0, nw * sizeof *dWt), 0);
+    ck_assert_int_eq(memcmp(dW, dW0, nw * sizeof *dW), 0);
     ck_assert_int_eq(memcmp(db, db0, nb * sizeof *db), 0);
 
-    /* parameters only (dx NULL, Wt not needed), accumulated twice */
-    grugan__conv1d_backward(NULL, dWt, db, scratch, dy, x, NULL, &s, 0, threads);
-    grugan__conv1d_backward(NULL, dWt, db, scratch, dy, x, NULL, &s, 0, threads);
-    conv_from_fast_d(dW_got, dWt, dWt0, d);
+    /* parameters only (dx NULL, W not needed), accumulated twice */
+    grugan__conv1d_backward(NULL, dW, db, scratch, dy, x, NULL, &s, 0, threads);
+    grugan__conv1d_backward(NULL, dW, db, scratch, dy, x, NULL, &s, 0, threads);
+    diff_d(dW_got, dW, dW0, nw);
     for (size_t i = 0; i < nw; i++)
         ck_assert_msg(fabs(dW_got[i] - 2 * dWd[i]) <=
                           2 * tol_w * (fabs(dWd[i]) > 1 ? fabs(dWd[i]) : 1),
@@ -616,14 +587,13 @@ static void check_conv(const ref_conv1d_dims *d, int with_bias, int threads, uin
 
     ffree(x, nx);
     ffree(W, nw);
-    ffree(Wt, nw);
     ffree(b, nb);
     ffree(dy, ny);
     ffree(y, ny);
     ffree(dx, nx);
     ffree(dx0, nx);
-    ffree(dWt, nw);
-    ffree(dWt0, nw);
+    ffree(dW, nw);
+    ffree(dW0, nw);
     ffree(db, nb);
     ffree(db0, nb);
     ffree(scratch, nscratch);
@@ -812,15 +782,15 @@ static size_t run_all(float *out, int threads)
     const size_t N = 3000, in = 40, o = 72, n_act = 70000;
     const grugan__conv1d_shape cs = {48, 24, 6, 32, 5, 1, 2};
     const size_t T_out = grugan__conv1d_out_len(&cs), nx = cs.B * cs.T * cs.C_in,
-                 ny = cs.B * T_out * cs.C_out, nw = cs.K * cs.C_in * cs.C_out;
+                 ny = cs.B * T_out * cs.C_out, nw = cs.C_out * cs.C_in * cs.K;
     const size_t nscratch = grugan__conv1d_scratch_floats(&cs);
     grugan__rng rng;
     size_t at = 0;
-    float *x = fnew(N * in), *W = fnew(in * o), *b = fnew(o), *dy = fnew(N * o);
+    float *x = fnew(N * in), *W = fnew(o * in), *b = fnew(o), *dy = fnew(N * o);
     float *scratch = fnew(nscratch);
     grugan__rng_init(&rng, 23, GRUGAN__RNG_TEST);
     grugan__rng_fill_uniform(&rng, x, N * in, -1, 1);
-    grugan__rng_fill_uniform(&rng, W, in * o, -1, 1);
+    grugan__rng_fill_uniform(&rng, W, o * in, -1, 1);
     grugan__rng_fill_uniform(&rng, b, o, -1, 1);
     grugan__rng_fill_uniform(&rng, dy, N * o, -1, 1);
 
@@ -866,7 +836,7 @@ static size_t run_all(float *out, int threads)
         grugan__conv1d_backward(dx, dW, db, scratch, dy, x, W, &cs, 0, threads);
     }
     ffree(x, N * in);
-    ffree(W, in * o);
+    ffree(W, o * in);
     ffree(b, o);
     ffree(dy, N * o);
     ffree(scratch, nscratch);

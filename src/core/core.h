@@ -28,6 +28,8 @@ typedef struct grugan__object {
 #define GRUGAN__MAGIC_GENERATOR 0x47454e31u /* "GEN1" */
 #define GRUGAN__MAGIC_DISCRIMINATOR 0x44495331u /* "DIS1" */
 #define GRUGAN__MAGIC_OPTIMIZER 0x4f505431u /* "OPT1" */
+#define GRUGAN__MAGIC_DATASET 0x44415431u /* "DAT1" */
+#define GRUGAN__MAGIC_TRAINER 0x54524e31u /* "TRN1" */
 #define GRUGAN__MAGIC_DEAD 0xdeadbeefu
 
 struct grugan_context {

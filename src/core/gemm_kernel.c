@@ -36,6 +36,10 @@
 
 /* k block; a packed B panel is GK_KC x NR floats (32 KB at NR = 32). */
 #define GK_KC 256
+/* rows of A per block: a multiple of every variant's MR */
+#ifndef GK_MC
+#define GK_MC 192
+#endif
 #define GK_MR_MAX 8
 #define GK_NV_MAX 2
 #define GK_NR_MAX 32
@@ -90,6 +94,154 @@ static void gk_scale(const gk_problem *p)
 
 #ifdef GK_VECTORS
 
+/* ---- helpers shared by the variants ------------------------------------------------ */
+
+/* t is a tile spilled from registers: row i, column j at t[i][j]. */
+typedef float gk_tile[GK_MR_MAX][GK_NR_MAX];
+
+/* C[0:mr, 0:nr] := alpha * t + beta * C, element by element, any strides. */
+static void gk_store_scalar(gk_tile t, size_t mr, size_t nr, float *c, ptrdiff_t rsc,
+                            ptrdiff_t csc, float alpha, float beta)
+{
+    for (size_t i = 0; i < mr; i++) {
+        float *ci = c + (ptrdiff_t)i * rsc;
+        if (beta == 0.0f)
+            for (size_t j = 0; j < nr; j++) ci[(ptrdiff_t)j * csc] = alpha * t[i][j];
+        else if (beta == 1.0f)
+            for (size_t j = 0; j < nr; j++) ci[(ptrdiff_t)j * csc] += alpha * t[i][j];
+        else
+            for (size_t j = 0; j < nr; j++)
+                ci[(ptrdiff_t)j * csc] = alpha * t[i][j] + beta * ci[(ptrdiff_t)j * csc];
+    }
+}
+
+/* dst (kc, nrpad), row stride nrpad := B (kc, nr), zeros in columns nr.. */
+static void gk_pack_scalar(float *dst, size_t kc, size_t nr, size_t nrpad, const float *b,
+                           ptrdiff_t rsb, ptrdiff_t csb)
+{
+    if (rsb == 1 && csb != 1) {
+        /* columns of B contiguous: read along them */
+        for (size_t j = 0; j < nr; j++) {
+            const float *src = b + (ptrdiff_t)j * csb;
+            for (size_t p = 0; p < kc; p++) dst[p * nrpad + j] = src[p];
+        }
+    } else {
+        for (size_t p = 0; p < kc; p++) {
+            const float *src = b + (ptrdiff_t)p * rsb;
+            for (size_t j = 0; j < nr; j++) dst[p * nrpad + j] = src[(ptrdiff_t)j * csb];
+        }
+    }
+    if (nrpad > nr)
+        for (size_t p = 0; p < kc; p++)
+            for (size_t j = nr; j < nrpad; j++) dst[p * nrpad + j] = 0.0f;
+}
+
+#ifdef GK_X86
+#define GK_AVX_ATTR __attribute__((target("avx2,fma")))
+
+/* Transposes the 8 x 8 block held in r0..r7 (row q in rq) in place. */
+#define GK_TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7)                                         \
+    do {                                                                                       \
+        const __m256 t0_ = _mm256_unpacklo_ps(r0, r1), t1_ = _mm256_unpackhi_ps(r0, r1);      \
+        const __m256 t2_ = _mm256_unpacklo_ps(r2, r3), t3_ = _mm256_unpackhi_ps(r2, r3);      \
+        const __m256 t4_ = _mm256_unpacklo_ps(r4, r5), t5_ = _mm256_unpackhi_ps(r4, r5);      \
+        const __m256 t6_ = _mm256_unpacklo_ps(r6, r7), t7_ = _mm256_unpackhi_ps(r6, r7);      \
+        const __m256 u0_ = _mm256_shuffle_ps(t0_, t2_, 0x44), u1_ = _mm256_shuffle_ps(t0_, t2_, 0xee); \
+        const __m256 u2_ = _mm256_shuffle_ps(t1_, t3_, 0x44), u3_ = _mm256_shuffle_ps(t1_, t3_, 0xee); \
+        const __m256 u4_ = _mm256_shuffle_ps(t4_, t6_, 0x44), u5_ = _mm256_shuffle_ps(t4_, t6_, 0xee); \
+        const __m256 u6_ = _mm256_shuffle_ps(t5_, t7_, 0x44), u7_ = _mm256_shuffle_ps(t5_, t7_, 0xee); \
+        r0 = _mm256_permute2f128_ps(u0_, u4_, 0x20);                                           \
+        r1 = _mm256_permute2f128_ps(u1_, u5_, 0x20);                                           \
+        r2 = _mm256_permute2f128_ps(u2_, u6_, 0x20);                                           \
+        r3 = _mm256_permute2f128_ps(u3_, u7_, 0x20);                                           \
+        r4 = _mm256_permute2f128_ps(u0_, u4_, 0x31);                                           \
+        r5 = _mm256_permute2f128_ps(u1_, u5_, 0x31);                                           \
+        r6 = _mm256_permute2f128_ps(u2_, u6_, 0x31);                                           \
+        r7 = _mm256_permute2f128_ps(u3_, u7_, 0x31);                                           \
+    } while (0)
+
+/* gk_pack_scalar for B with contiguous columns (rsb == 1): 8 x 8 blocks are
+ * transposed in registers. */
+static GK_AVX_ATTR void gk_pack_avx(float *dst, size_t kc, size_t nr, size_t nrpad,
+                                   const float *b, ptrdiff_t rsb, ptrdiff_t csb)
+{
+    size_t j = 0;
+    if (rsb != 1 || csb == 1) {
+        gk_pack_scalar(dst, kc, nr, nrpad, b, rsb, csb);
+        return;
+    }
+    for (; j + 8 <= nr; j += 8) {
+        const float *s = b + (ptrdiff_t)j * csb;
+        size_t p = 0;
+        for (; p + 8 <= kc; p += 8) {
+            __m256 r0 = _mm256_loadu_ps(s + p), r1 = _mm256_loadu_ps(s + csb + p);
+            __m256 r2 = _mm256_loadu_ps(s + 2 * csb + p), r3 = _mm256_loadu_ps(s + 3 * csb + p);
+            __m256 r4 = _mm256_loadu_ps(s + 4 * csb + p), r5 = _mm256_loadu_ps(s + 5 * csb + p);
+            __m256 r6 = _mm256_loadu_ps(s + 6 * csb + p), r7 = _mm256_loadu_ps(s + 7 * csb + p);
+            float *d = dst + p * nrpad + j;
+            GK_TRANSPOSE8(r0, r1, r2, r3, r4, r5, r6, r7);
+            _mm256_storeu_ps(d, r0);
+            _mm256_storeu_ps(d + nrpad, r1);
+            _mm256_storeu_ps(d + 2 * nrpad, r2);
+            _mm256_storeu_ps(d + 3 * nrpad, r3);
+            _mm256_storeu_ps(d + 4 * nrpad, r4);
+            _mm256_storeu_ps(d + 5 * nrpad, r5);
+            _mm256_storeu_ps(d + 6 * nrpad, r6);
+            _mm256_storeu_ps(d + 7 * nrpad, r7);
+        }
+        for (; p < kc; p++)
+            for (size_t q = 0; q < 8; q++) dst[p * nrpad + j + q] = s[(ptrdiff_t)q * csb + (ptrdiff_t)p];
+    }
+    for (; j < nr; j++) {
+        const float *s = b + (ptrdiff_t)j * csb;
+        for (size_t p = 0; p < kc; p++) dst[p * nrpad + j] = s[p];
+    }
+    if (nrpad > nr)
+        for (size_t p = 0; p < kc; p++)
+            for (size_t q = nr; q < nrpad; q++) dst[p * nrpad + q] = 0.0f;
+}
+
+/* gk_store_scalar; when the columns of C are contiguous (rsc == 1), 8 x 8
+ * blocks of t are transposed in registers and stored a column at a time. */
+static GK_AVX_ATTR void gk_store_avx(gk_tile t, size_t mr, size_t nr, float *c, ptrdiff_t rsc,
+                                     ptrdiff_t csc, float alpha, float beta)
+{
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)mr), lane);
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const size_t nr8 = (nr + 7) / 8 * 8; /* columns of t that the tile wrote */
+    if (rsc != 1 || mr > 8) {
+        gk_store_scalar(t, mr, nr, c, rsc, csc, alpha, beta);
+        return;
+    }
+    for (size_t i = mr; i < 8; i++)
+        for (size_t j = 0; j < nr8; j++) t[i][j] = 0.0f;
+    for (size_t j = 0; j < nr; j += 8) {
+        __m256 r[8];
+        r[0] = _mm256_loadu_ps(&t[0][j]);
+        r[1] = _mm256_loadu_ps(&t[1][j]);
+        r[2] = _mm256_loadu_ps(&t[2][j]);
+        r[3] = _mm256_loadu_ps(&t[3][j]);
+        r[4] = _mm256_loadu_ps(&t[4][j]);
+        r[5] = _mm256_loadu_ps(&t[5][j]);
+        r[6] = _mm256_loadu_ps(&t[6][j]);
+        r[7] = _mm256_loadu_ps(&t[7][j]);
+        GK_TRANSPOSE8(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+        for (size_t q = 0; q < 8 && j + q < nr; q++) {
+            float *cp = c + (ptrdiff_t)(j + q) * csc;
+            __m256 v = _mm256_mul_ps(r[q], va);
+            if (mr == 8) {
+                if (beta != 0.0f) v = _mm256_fmadd_ps(_mm256_loadu_ps(cp), vb, v);
+                _mm256_storeu_ps(cp, v);
+            } else {
+                if (beta != 0.0f) v = _mm256_fmadd_ps(_mm256_maskload_ps(cp, mask), vb, v);
+                _mm256_maskstore_ps(cp, mask, v);
+            }
+        }
+    }
+}
+#endif
+
 /* ---- micro-kernels ---------------------------------------------------------------- */
 
 /*
@@ -100,10 +252,16 @@ static void gk_scale(const gk_problem *p)
 typedef void gk_ukr_fn(size_t kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b,
                        ptrdiff_t ldb, float *c, ptrdiff_t rsc, ptrdiff_t csc, size_t mr, size_t nr,
                        float alpha, float beta);
+typedef void gk_pack_fn(float *dst, size_t kc, size_t nr, size_t nrpad, const float *b,
+                        ptrdiff_t rsb, ptrdiff_t csb);
 
 typedef struct gk_isa {
     size_t mr, nr, vw; /* tile rows, tile columns, floats per vector */
     gk_ukr_fn *ukr;
+    gk_pack_fn *pack;
+    /* rough cycles per element: packing B with contiguous columns, storing C
+     * with contiguous columns, storing C with neither contiguous */
+    double pack_cols_cost, store_cols_cost, store_any_cost;
 } gk_isa;
 
 #if defined(__clang__)
@@ -119,9 +277,10 @@ typedef struct gk_isa {
  * after inlining, so the accumulators live in registers), NAME##_ukr picks
  * the tile for a run-time (mr, nr). VT is the vector type, VTU the same with
  * 4-byte alignment for loads and stores, VW its floats, MRX x NVX vectors the
- * largest tile, FMAV(acc, v, s) is acc + v * s.
+ * largest tile, FMAV(acc, v, s) is acc + v * s, STORE stores a spilled tile
+ * (gk_store_scalar's contract).
  */
-#define GK_DEFINE_VARIANT(NAME, ATTR, VT, VTU, VW, MRX, NVX, FMAV)                             \
+#define GK_DEFINE_VARIANT(NAME, ATTR, VT, VTU, VW, MRX, NVX, FMAV, STORE)                      \
     _Static_assert((MRX) <= GK_MR_MAX && (NVX) <= GK_NV_MAX && (NVX) * (VW) <= GK_NR_MAX,       \
                    "tile too large");                                                           \
     static inline __attribute__((always_inline)) ATTR void NAME##_tile(                        \
@@ -146,8 +305,7 @@ typedef struct gk_isa {
             GK_UNROLL for (size_t i = 0; i < mr; i++)                                          \
                 GK_UNROLL for (size_t v = 0; v < nv; v++) {                                    \
                     VTU *cp = (VTU *)(c + (ptrdiff_t)i * rsc + (ptrdiff_t)(v * (VW)));          \
-                    VT r = acc[i][v];                                                          \
-                    if (alpha != 1.0f) r = r * alpha;                                          \
+                    VT r = acc[i][v] * alpha;                                                  \
                     if (beta == 1.0f)                                                          \
                         r = r + *cp;                                                           \
                     else if (beta != 0.0f)                                                     \
@@ -155,21 +313,11 @@ typedef struct gk_isa {
                     *cp = r;                                                                   \
                 }                                                                              \
         } else {                                                                               \
-            float t[GK_MR_MAX][GK_NR_MAX];                                                     \
+            gk_tile t;                                                                         \
             GK_UNROLL for (size_t i = 0; i < mr; i++)                                          \
                 GK_UNROLL for (size_t v = 0; v < nv; v++)                                      \
                     *(VTU *)&t[i][v * (VW)] = acc[i][v];                                       \
-            for (size_t i = 0; i < mr; i++)                                                    \
-                for (size_t j = 0; j < nr; j++) {                                              \
-                    float *cp = c + (ptrdiff_t)i * rsc + (ptrdiff_t)j * csc;                   \
-                    float r = t[i][j];                                                         \
-                    if (alpha != 1.0f) r = r * alpha;                                          \
-                    if (beta == 1.0f)                                                          \
-                        r = r + *cp;                                                           \
-                    else if (beta != 0.0f)                                                     \
-                        r = r + *cp * beta;                                                    \
-                    *cp = r;                                                                   \
-                }                                                                              \
+            STORE(t, mr, nr, c, rsc, csc, alpha, beta);                                        \
         }                                                                                      \
     }                                                                                          \
     static ATTR void NAME##_ukr(size_t kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,       \
@@ -219,8 +367,7 @@ typedef struct gk_isa {
             else NAME##_tile(1, 1, GK_TILE_ARGS);                                              \
             break;                                                                             \
         }                                                                                      \
-    }                                                                                          \
-    static const gk_isa NAME = {(MRX), (NVX) * (VW), (VW), NAME##_ukr};
+    }
 
 #ifdef GK_X86
 typedef float gk_v16 __attribute__((vector_size(64)));
@@ -230,15 +377,17 @@ typedef float gk_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #define GK_FMA512(acc, v, s) _mm512_fmadd_ps((v), _mm512_set1_ps(s), (acc))
 #define GK_FMA256(acc, v, s) _mm256_fmadd_ps((v), _mm256_set1_ps(s), (acc))
 GK_DEFINE_VARIANT(gk_avx512, __attribute__((target("avx512f,avx2,fma"))), gk_v16, gk_v16u, 16,
-                  8, 2, GK_FMA512)
-GK_DEFINE_VARIANT(gk_avx2, __attribute__((target("avx2,fma"))), gk_v8, gk_v8u, 8, 6, 2,
-                  GK_FMA256)
+                  8, 2, GK_FMA512, gk_store_avx)
+GK_DEFINE_VARIANT(gk_avx2, GK_AVX_ATTR, gk_v8, gk_v8u, 8, 6, 2, GK_FMA256, gk_store_avx)
+static const gk_isa gk_avx512 = {8, 32, 16, gk_avx512_ukr, gk_pack_avx, 0.25, 0.3, 1.5};
+static const gk_isa gk_avx2 = {6, 16, 8, gk_avx2_ukr, gk_pack_avx, 0.25, 0.4, 1.5};
 #endif
 
 typedef float gk_v4 __attribute__((vector_size(16)));
 typedef float gk_v4u __attribute__((vector_size(16), aligned(4), may_alias));
 #define GK_FMAP(acc, v, s) ((acc) + (v) * (s))
-GK_DEFINE_VARIANT(gk_portable, , gk_v4, gk_v4u, 4, 4, 2, GK_FMAP)
+GK_DEFINE_VARIANT(gk_portable, , gk_v4, gk_v4u, 4, 4, 2, GK_FMAP, gk_store_scalar)
+static const gk_isa gk_portable = {4, 8, 4, gk_portable_ukr, gk_pack_scalar, 1.0, 1.5, 1.5};
 
 static const gk_isa *gk_isa_of(int isa)
 {
@@ -268,29 +417,10 @@ int grugan__gemm_isa_vectorized(int isa)
 
 /* ---- blocking ---------------------------------------------------------------------- */
 
-/* dst (kc, nrpad) with row stride nrpad := B (kc, nr), zeros in columns nr.. */
-static void gk_pack_b(float *dst, size_t kc, size_t nr, size_t nrpad, const float *b,
-                      ptrdiff_t rsb, ptrdiff_t csb)
-{
-    if (rsb == 1 && csb != 1) {
-        /* columns of B contiguous: read along them */
-        for (size_t j = 0; j < nr; j++) {
-            const float *src = b + (ptrdiff_t)j * csb;
-            for (size_t p = 0; p < kc; p++) dst[p * nrpad + j] = src[p];
-        }
-    } else {
-        for (size_t p = 0; p < kc; p++) {
-            const float *src = b + (ptrdiff_t)p * rsb;
-            for (size_t j = 0; j < nr; j++) dst[p * nrpad + j] = src[(ptrdiff_t)j * csb];
-        }
-    }
-    if (nrpad > nr)
-        for (size_t p = 0; p < kc; p++)
-            for (size_t j = nr; j < nrpad; j++) dst[p * nrpad + j] = 0.0f;
-}
-
 /* Rows i0..i1 and columns j0..j1 of C, on the calling thread. i0 and j0 are
- * multiples of MR and NR, so the tiles are those of the whole product. */
+ * multiples of MR and NR, so the tiles are those of the whole product. Rows
+ * go in blocks of GK_MC, so that the block of A (GK_MC x GK_KC) stays in the
+ * level-2 cache while every panel of B passes by. */
 static void gk_serial(const gk_isa *d, const gk_problem *p, size_t i0, size_t i1, size_t j0,
                       size_t j1)
 {
@@ -300,23 +430,26 @@ static void gk_serial(const gk_isa *d, const gk_problem *p, size_t i0, size_t i1
         const float beta = pc == 0 ? p->beta : 1.0f;
         const float *apc = p->a + (ptrdiff_t)pc * p->csa;
         const float *bpc = p->b + (ptrdiff_t)pc * p->rsb;
-        for (size_t j = j0; j < j1; j += d->nr) {
-            const size_t nr = gk_min(d->nr, j1 - j);
-            const float *bp;
-            ptrdiff_t ldb;
-            if (p->csb == 1 && nr % d->vw == 0) {
-                bp = bpc + j;
-                ldb = p->rsb;
-            } else {
-                const size_t nrpad = (nr + d->vw - 1) / d->vw * d->vw;
-                gk_pack_b(buf, kc, nr, nrpad, bpc + (ptrdiff_t)j * p->csb, p->rsb, p->csb);
-                bp = buf;
-                ldb = (ptrdiff_t)nrpad;
+        for (size_t ic = i0; ic < i1; ic += GK_MC) {
+            const size_t ie = gk_min(ic + GK_MC, i1);
+            for (size_t j = j0; j < j1; j += d->nr) {
+                const size_t nr = gk_min(d->nr, j1 - j);
+                const float *bp;
+                ptrdiff_t ldb;
+                if (p->csb == 1 && nr % d->vw == 0) {
+                    bp = bpc + j;
+                    ldb = p->rsb;
+                } else {
+                    const size_t nrpad = (nr + d->vw - 1) / d->vw * d->vw;
+                    d->pack(buf, kc, nr, nrpad, bpc + (ptrdiff_t)j * p->csb, p->rsb, p->csb);
+                    bp = buf;
+                    ldb = (ptrdiff_t)nrpad;
+                }
+                for (size_t i = ic; i < ie; i += d->mr)
+                    d->ukr(kc, apc + (ptrdiff_t)i * p->rsa, p->rsa, p->csa, bp, ldb,
+                           p->c + (ptrdiff_t)i * p->rsc + (ptrdiff_t)j * p->csc, p->rsc,
+                           p->csc, gk_min(d->mr, ie - i), nr, p->alpha, beta);
             }
-            for (size_t i = i0; i < i1; i += d->mr)
-                d->ukr(kc, apc + (ptrdiff_t)i * p->rsa, p->rsa, p->csa, bp, ldb,
-                       p->c + (ptrdiff_t)i * p->rsc + (ptrdiff_t)j * p->csc, p->rsc, p->csc,
-                       gk_min(d->mr, i1 - i), nr, p->alpha, beta);
         }
     }
 }
@@ -329,13 +462,13 @@ static double gk_cost(const gk_isa *d, const gk_problem *p)
     const size_t nedge = p->n % d->nr, vedge = p->n % d->vw;
     double t = m * (double)((p->n + d->vw - 1) / d->vw) * k * 0.5; /* 2 FMA a cycle */
     if (p->csb != 1)
-        t += n * k * 1.0; /* strided packing of all of B */
+        t += n * k * (p->rsb == 1 ? d->pack_cols_cost : 1.0); /* packing all of B */
     else if (vedge)
-        t += (double)nedge * k * 0.5; /* packing of the last panel */
+        t += (double)nedge * k * 0.5; /* packing the last panel */
     if (p->csc != 1)
-        t += m * n * kblocks * 1.5; /* element-wise update of C */
+        t += m * n * kblocks * (p->rsc == 1 ? d->store_cols_cost : d->store_any_cost);
     else if (vedge)
-        t += m * (double)nedge * kblocks * 1.5;
+        t += m * (double)nedge * kblocks * d->store_any_cost;
     return t;
 }
 

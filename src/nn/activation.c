@@ -13,7 +13,7 @@
 
 void grugan__sigmoid_forward(float *y, const float *x, size_t n, int threads)
 {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
     for (size_t i = 0; i < n; i++) y[i] = grugan__sigmoidf(x[i]);
 }
 
@@ -22,17 +22,17 @@ void grugan__sigmoid_backward(float *dx, const float *dy, const float *y, size_t
 {
     /* d sigmoid(x) / dx = y (1 - y) */
 if (accumulate) {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
         for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (y[i] * (1.0f - y[i]));
     } else {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
         for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
     }
 }
 
 void grugan__tanh_forward(float *y, const float *x, size_t n, int threads)
 {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
     for (size_t i = 0; i < n; i++) y[i] = grugan__tanhf(x[i]);
 }
 
@@ -41,17 +41,17 @@ void grugan__tanh_backward(float *dx, const float *dy, const float *y, size_t n,
 {
     /* d tanh(x) / dx = 1 - y^2 */
 if (accumulate) {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
         for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
     } else {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
         for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
     }
 }
 
 void grugan__leaky_relu_forward(float *y, const float *x, float slope, size_t n, int threads)
 {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
 }
 
@@ -60,10 +60,10 @@ void grugan__leaky_relu_backward(float *dx, const float *dy, const float *x, flo
 {
     /* d lrelu(x) / dx = 1 for x > 0, slope otherwise (slope at 0, as PyTorch) */
 if (accumulate) {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
         for (size_t i = 0; i < n; i++) dx[i] += x[i] > 0.0f ? dy[i] : slope * dy[i];
     } else {
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
         for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];
     }
 }
@@ -81,7 +81,7 @@ void grugan__identity_backward(float *dx, const float *dy, size_t n, int accumul
         if (dx != dy && n > 0) memcpy(dx, dy, n * sizeof *dx);
         return;
     }
-#pragma omp parallel for num_threads(threads) if (PAR(n, threads)) schedule(static)
+#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
     for (size_t i = 0; i < n; i++) dx[i] += dy[i];
 }
 

@@ -54,36 +54,38 @@ static int is_pointwise(const grugan__conv1d_shape *s)
     return s->K == 1 && s->S == 1 && s->P == 0;
 }
 
-/* cols[(b, t), (k, c)] = x[b, t*S - P + k, c], 0 in the padding.
- *   cols (B * T_out, K * C_in)   x (B, T, C_in) */
+/* cols[(b, t), c*K + k] = x[b, t*S - P + k, c], 0 in the padding.
+ *   cols (B * T_out, C_in * K)   x (B, T, C_in) */
 static void im2col(float *cols, const float *x, const grugan__conv1d_shape *s, size_t T_out,
                    int threads)
 {
-    const size_t C = s->C_in, KC = s->K * s->C_in, rows = s->B * T_out;
-    const int par = threads > 1 && rows * KC >= GRUGAN__NN_PAR_MIN;
+    const size_t C = s->C_in, K = s->K, CK = s->C_in * s->K, rows = s->B * T_out;
+    const int par = threads > 1 && rows * CK >= GRUGAN__NN_PAR_MIN;
 
 #pragma omp parallel for num_threads(threads) if (par) schedule(static)
     for (size_t r = 0; r < rows; r++) {
         const size_t b = r / T_out, t = r % T_out;
         const window w = window_of(s, t);
-        float *dst = cols + r * KC;
-        if (w.k0 > 0) memset(dst, 0, w.k0 * C * sizeof *dst);
-        if (w.k1 > w.k0)
-            memcpy(dst + w.k0 * C, x + (b * s->T + t * s->S + w.k0 - s->P) * C,
-                   (w.k1 - w.k0) * C * sizeof *dst);
-        if (w.k1 < s->K) memset(dst + w.k1 * C, 0, (s->K - w.k1) * C * sizeof *dst);
+        float *dst = cols + r * CK;
+        if (w.k0 > 0 || w.k1 < K) memset(dst, 0, CK * sizeof *dst);
+        if (w.k1 > w.k0) {
+            /* time of tap k: t*S + k - P; src points at tap w.k0 */
+            const float *src = x + (b * s->T + t * s->S + w.k0 - s->P) * C;
+            for (size_t k = w.k0; k < w.k1; k++, src += C)
+                for (size_t c = 0; c < C; c++) dst[c * K + k] = src[c];
+        }
     }
 }
 
-/* dx[b, t*S - P + k, c] += dcols[(b, t), (k, c)] over in-range taps; dx is
+/* dx[b, t*S - P + k, c] += dcols[(b, t), c*K + k] over in-range taps; dx is
  * zeroed first unless accumulate. Sequences are independent (one thread
  * each); within one the order is t, k, c ascending whatever the threads.
- *   dx (B, T, C_in)   dcols (B * T_out, K * C_in) */
+ *   dx (B, T, C_in)   dcols (B * T_out, C_in * K) */
 static void col2im(float *dx, const float *dcols, const grugan__conv1d_shape *s, size_t T_out,
                    int accumulate, int threads)
 {
-    const size_t C = s->C_in, KC = s->K * s->C_in, TC = s->T * s->C_in;
-    const int par = threads > 1 && s->B > 1 && s->B * T_out * KC >= GRUGAN__NN_PAR_MIN;
+    const size_t C = s->C_in, K = s->K, CK = s->C_in * s->K, TC = s->T * s->C_in;
+    const int par = threads > 1 && s->B > 1 && s->B * T_out * CK >= GRUGAN__NN_PAR_MIN;
 
 #pragma omp parallel for num_threads(threads) if (par) schedule(static)
     for (size_t b = 0; b < s->B; b++) {
@@ -91,16 +93,17 @@ static void col2im(float *dx, const float *dcols, const grugan__conv1d_shape *s,
         if (!accumulate) memset(dxb, 0, TC * sizeof *dxb);
         for (size_t t = 0; t < T_out; t++) {
             const window w = window_of(s, t);
+            const float *src = dcols + (b * T_out + t) * CK;
+            float *dst;
             if (w.k1 == w.k0) continue; /* the whole window is padding */
-            const float *src = dcols + (b * T_out + t) * KC + w.k0 * C;
-            float *dst = dxb + (t * s->S + w.k0 - s->P) * C;
-            const size_t len = (w.k1 - w.k0) * C;
-            for (size_t i = 0; i < len; i++) dst[i] += src[i];
+            dst = dxb + (t * s->S + w.k0 - s->P) * C;
+            for (size_t k = w.k0; k < w.k1; k++, dst += C)
+                for (size_t c = 0; c < C; c++) dst[c] += src[c * K + k];
         }
     }
 }
 
-void grugan__conv1d_forward(float *y, float *scratch, const float *x, const float *Wt,
+void grugan__conv1d_forward(float *y, float *scratch, const float *x, const float *W,
                             const float *bias, const grugan__conv1d_shape *s, int threads)
 {
     const size_t T_out = grugan__conv1d_out_len(s), rows = s->B * T_out;
@@ -110,40 +113,40 @@ void grugan__conv1d_forward(float *y, float *scratch, const float *x, const floa
         im2col(scratch, x, s, T_out, threads);
         cols = scratch;
     }
-    /* y (B*T_out, C_out) = cols (B*T_out, K*C_in) Wt (K*C_in, C_out) + bias */
-    grugan__linear_forward(y, cols, Wt, bias, rows, s->K * s->C_in, s->C_out, threads);
+    /* y (B*T_out, C_out) = cols (B*T_out, C_in*K) W^T (C_in*K, C_out) + bias */
+    grugan__linear_forward(y, cols, W, bias, rows, s->C_in * s->K, s->C_out, threads);
 }
 
-void grugan__conv1d_backward(float *dx, float *dWt, float *dbias, float *scratch,
-                             const float *dy, const float *x, const float *Wt,
+void grugan__conv1d_backward(float *dx, float *dW, float *dbias, float *scratch,
+                             const float *dy, const float *x, const float *W,
                              const grugan__conv1d_shape *s, int flags, int threads)
 {
     const size_t T_out = grugan__conv1d_out_len(s), rows = s->B * T_out;
-    const size_t KC = s->K * s->C_in;
+    const size_t CK = s->C_in * s->K;
     const int accumulate = (flags & GRUGAN__NN_DX_ACCUMULATE) != 0;
 
-    if (flags & GRUGAN__NN_INPUT_ONLY) dWt = dbias = NULL;
+    if (flags & GRUGAN__NN_INPUT_ONLY) dW = dbias = NULL;
 
-    /* dWt (K*C_in, C_out) += X^T dy, dbias += column sums of dy */
-    if (dWt || dbias) {
+    /* dW (C_out, C_in*K) += dy^T X, dbias += column sums of dy */
+    if (dW || dbias) {
         const float *cols = x;
-        if (dWt && !is_pointwise(s)) {
+        if (dW && !is_pointwise(s)) {
             im2col(scratch, x, s, T_out, threads);
             cols = scratch;
         }
-        grugan__linear_backward(NULL, dWt, dbias, dy, cols, NULL, rows, KC, s->C_out, 0,
+        grugan__linear_backward(NULL, dW, dbias, dy, cols, NULL, rows, CK, s->C_out, 0,
                                 threads);
     }
     if (!dx) return;
     if (is_pointwise(s)) {
-        /* dx (B*T, C_in) (+)= dy Wt^T directly */
-        grugan__linear_backward(dx, NULL, NULL, dy, NULL, Wt, rows, KC, s->C_out,
+        /* dx (B*T, C_in) (+)= dy W directly */
+        grugan__linear_backward(dx, NULL, NULL, dy, NULL, W, rows, CK, s->C_out,
                                 GRUGAN__NN_INPUT_ONLY | (flags & GRUGAN__NN_DX_ACCUMULATE),
                                 threads);
         return;
     }
-    /* dX (B*T_out, K*C_in) = dy Wt^T into the scratch, then col2im */
-    grugan__linear_backward(scratch, NULL, NULL, dy, NULL, Wt, rows, KC, s->C_out,
+    /* dX (B*T_out, C_in*K) = dy W into the scratch, then col2im */
+    grugan__linear_backward(scratch, NULL, NULL, dy, NULL, W, rows, CK, s->C_out,
                             GRUGAN__NN_INPUT_ONLY, threads);
     col2im(dx, scratch, s, T_out, accumulate, threads);
 }

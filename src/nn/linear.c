@@ -1,5 +1,5 @@
 /*
- * linear.c - dense layer: one GEMM for each of y, dx and dWt over all N rows;
+ * linear.c - dense layer: one GEMM for each of y, dx and dW over all N rows;
  * column sums in double in a fixed order for the bias.
  *
  * out == 1 (the logit head of every discriminator) has its own loops: BLIS
@@ -84,41 +84,42 @@ static void dot_rows(float *y, const float *x, const float *w, const float *b, s
     }
 }
 
-void grugan__linear_forward(float *y, const float *x, const float *Wt, const float *b, size_t N,
+void grugan__linear_forward(float *y, const float *x, const float *W, const float *b, size_t N,
                             size_t in, size_t out, int threads)
 {
     if (N == 0 || out == 0) return;
     if (out == 1) {
-        dot_rows(y, x, Wt, b, N, in, threads);
+        dot_rows(y, x, W, b, N, in, threads);
         return;
     }
-    /* y = b (each row), then y = x Wt + 1 * y */
+    /* y = b (each row), then y (N, out) = x (N, in) W^T (in, out) + 1 * y;
+     * W^T (i, o) sits at W[o * in + i]: row stride 1, column stride in */
     if (b)
         for (size_t n = 0; n < N; n++) memcpy(y + n * out, b, out * sizeof *y);
-    grugan__sgemm(threads, N, out, in, 1.0f, x, (ptrdiff_t)in, 1, Wt, (ptrdiff_t)out, 1,
+    grugan__sgemm(threads, N, out, in, 1.0f, x, (ptrdiff_t)in, 1, W, 1, (ptrdiff_t)in,
                   b ? 1.0f : 0.0f, y, (ptrdiff_t)out, 1);
 }
 
-void grugan__linear_backward(float *dx, float *dWt, float *db, const float *dy, const float *x,
-                             const float *Wt, size_t N, size_t in, size_t out, int flags,
+void grugan__linear_backward(float *dx, float *dW, float *db, const float *dy, const float *x,
+                             const float *W, size_t N, size_t in, size_t out, int flags,
                              int threads)
 {
     const int accumulate = (flags & GRUGAN__NN_DX_ACCUMULATE) != 0;
 
-    if (flags & GRUGAN__NN_INPUT_ONLY) dWt = db = NULL;
+    if (flags & GRUGAN__NN_INPUT_ONLY) dW = db = NULL;
 
-    /* dWt (in, out) += x^T (in, N) dy (N, out) */
-    if (dWt && in > 0 && out > 0) {
+    /* dW (out, in) += dy^T (out, N) x (N, in); dy^T (o, n) at dy[n * out + o] */
+    if (dW && in > 0 && out > 0) {
         if (out == 1)
-            grugan__colsum_accumulate(dWt, x, dy, N, in, threads);
+            grugan__colsum_accumulate(dW, x, dy, N, in, threads);
         else
-            grugan__sgemm(threads, in, out, N, 1.0f, x, 1, (ptrdiff_t)in, dy, (ptrdiff_t)out, 1,
-                          1.0f, dWt, (ptrdiff_t)out, 1);
+            grugan__sgemm(threads, out, in, N, 1.0f, dy, 1, (ptrdiff_t)out, x, (ptrdiff_t)in, 1,
+                          1.0f, dW, (ptrdiff_t)in, 1);
     }
     /* db (out) += sum_n dy[n, :] */
     if (db) grugan__colsum_accumulate(db, dy, NULL, N, out, threads);
 
-    /* dx (N, in) = dy (N, out) Wt^T (out, in) */
+    /* dx (N, in) = dy (N, out) W (out, in) */
     if (dx && N > 0 && in > 0) {
         if (out == 1) {
             const int par = threads > 1 && N * in >= GRUGAN__NN_PAR_MIN;
@@ -127,12 +128,12 @@ void grugan__linear_backward(float *dx, float *dWt, float *db, const float *dy, 
                 float *r = dx + n * in;
                 const float d = dy[n];
                 if (accumulate)
-                    for (size_t i = 0; i < in; i++) r[i] += d * Wt[i];
+                    for (size_t i = 0; i < in; i++) r[i] += d * W[i];
                 else
-                    for (size_t i = 0; i < in; i++) r[i] = d * Wt[i];
+                    for (size_t i = 0; i < in; i++) r[i] = d * W[i];
             }
         } else {
-            grugan__sgemm(threads, N, in, out, 1.0f, dy, (ptrdiff_t)out, 1, Wt, 1, (ptrdiff_t)out,
+            grugan__sgemm(threads, N, in, out, 1.0f, dy, (ptrdiff_t)out, 1, W, (ptrdiff_t)in, 1,
                           accumulate ? 1.0f : 0.0f, dx, (ptrdiff_t)in, 1);
         }
     }

@@ -1,16 +1,13 @@
 /*
- * linear.h - the dense layer on plain float buffers: y = x Wt + b over N rows.
+ * linear.h - the dense layer on plain float buffers: y = x W^T + b over N rows.
  *
  * Letters: N rows (e.g. B or B*T), in input features, out output features.
  *
- * Weight layout: Wt (in, out) row-major, the TRANSPOSE of PyTorch's
- * nn.Linear weight (out, in): Wt[i * out + o] = weight[o * in + i]. The
- * forward product is then x Wt with both operands row-major, the layout
- * DESIGN.md section 5 measured up to 10x faster than x W^T on zen3 for inner
- * sizes <= 64; on a machine where BLIS 0.9 picks its generic or zen3 kernels
- * for a newer CPU, both layouts ran within noise of each other (forward, dx
- * and dWt products, N in {128, 3072}, in 5..256, out 24..384), so this layout
- * is never slower. Conversion from and to PyTorch's layout is the caller's.
+ * Weight layout: PyTorch's nn.Linear weight W (out, in) row-major, used as it
+ * is stored in a model's parameter block (no conversion at the boundary). The
+ * products read W^T through the strides of grugan__sgemm; on this machine's
+ * BLIS 0.9 they measured as fast as with a transposed copy of W (forward, dx
+ * and dW products, N in {128, 3072}, in 5..256, out 24..384).
  *
  * Backward kernels ACCUMULATE into parameter gradients (the caller zeroes
  * them); the input gradient is overwritten or accumulated as the flags say.
@@ -32,33 +29,33 @@
 #define GRUGAN__NN_PAR_MIN 32768
 
 /*
- * y = x Wt + b
+ * y = x W^T + b
  *   y   (N, out)   overwritten; must not overlap x
  *   x   (N, in)
- *   Wt  (in, out)  weight, transposed against PyTorch's (out, in)
+ *   W   (out, in)  weight, PyTorch's layout
  *   b   (out)      bias, or NULL for none
  */
-void grugan__linear_forward(float *y, const float *x, const float *Wt, const float *b, size_t N,
+void grugan__linear_forward(float *y, const float *x, const float *W, const float *b, size_t N,
                             size_t in, size_t out, int threads);
 
 /*
  * Backward of grugan__linear_forward, given dy = dL/dy:
- *   dx   = dy Wt^T           (N, in)    "+=" with GRUGAN__NN_DX_ACCUMULATE
- *   dWt += x^T dy            (in, out)
- *   db  += sum_n dy[n, :]    (out)      column sums, rows in ascending order
+ *   dx  = dy W               (N, in)    "+=" with GRUGAN__NN_DX_ACCUMULATE
+ *   dW += dy^T x             (out, in)
+ *   db += sum_n dy[n, :]     (out)      column sums, rows in ascending order
  * Pointers:
- *   dx  (N, in) or NULL: no input gradient (then Wt may be NULL)
- *   dWt (in, out) or NULL: no weight gradient (then x may be NULL)
+ *   dx  (N, in) or NULL: no input gradient (then W may be NULL)
+ *   dW  (out, in) or NULL: no weight gradient (then x may be NULL)
  *   db  (out) or NULL: no bias gradient
  *   dy  (N, out)
  *   x   (N, in), the forward input
- *   Wt  (in, out)
- * flags: GRUGAN__NN_DX_ACCUMULATE, GRUGAN__NN_INPUT_ONLY (dWt and db are
+ *   W   (out, in)
+ * flags: GRUGAN__NN_DX_ACCUMULATE, GRUGAN__NN_INPUT_ONLY (dW and db are
  * neither read nor written, as if NULL; x may then be NULL). dx must not
- * overlap dy, x, Wt or the gradients.
+ * overlap dy, x, W or the gradients.
  */
-void grugan__linear_backward(float *dx, float *dWt, float *db, const float *dy, const float *x,
-                             const float *Wt, size_t N, size_t in, size_t out, int flags,
+void grugan__linear_backward(float *dx, float *dW, float *db, const float *dy, const float *x,
+                             const float *W, size_t N, size_t in, size_t out, int flags,
                              int threads);
 
 /*

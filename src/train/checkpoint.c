@@ -1,0 +1,400 @@
+/* checkpoint.c - saving and restoring the whole training state in the
+ * safetensors layout of docs/FORMAT.md. */
+#include "io/file.h"
+#include "io/safetensors.h"
+#include "model/params.h"
+#include "train/trainer_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FORMAT_NAME "libgrugan-trainer"
+#define FORMAT_VERSION 1
+/* Largest checkpoint file read. */
+#define CHECKPOINT_CAP ((size_t)1 << 34)
+
+#define FAIL(tr, code, ...) grugan__fail(&(tr)->obj, (code), __VA_ARGS__)
+
+enum { META_COUNT = 11, META_VALUE_CAP = 32 };
+
+/* Everything a checkpoint holds besides the two parameter sets, gathered
+ * before writing or validated before applying. */
+typedef struct state {
+    float *gen_opt_state, *disc_opt_state; /* (state_size) each, or NULL */
+    size_t gen_opt_n, disc_opt_n;
+    uint64_t gen_opt_steps, disc_opt_steps;
+    float *scaler; /* (2F): offset, then scale */
+    uint64_t step, skipped, epoch, noise_position, data_epoch, data_offset;
+} state;
+
+static void state_release(const grugan_context *ctx, state *s)
+{
+    grugan__free(ctx, s->gen_opt_state);
+    grugan__free(ctx, s->disc_opt_state);
+    grugan__free(ctx, s->scaler);
+}
+
+/* Allocates the state's arrays for this trainer. */
+static int state_alloc(grugan_trainer *tr, state *s)
+{
+    const grugan_context *ctx = tr->obj.ctx;
+    memset(s, 0, sizeof *s);
+    s->gen_opt_n = grugan_optimizer_state_size(tr->gen_opt);
+    s->disc_opt_n = grugan_optimizer_state_size(tr->disc_opt);
+    s->scaler = grugan__calloc(ctx, 2 * tr->F, sizeof(float));
+    if (s->gen_opt_n) s->gen_opt_state = grugan__calloc(ctx, s->gen_opt_n, sizeof(float));
+    if (s->disc_opt_n) s->disc_opt_state = grugan__calloc(ctx, s->disc_opt_n, sizeof(float));
+    if (!s->scaler || (s->gen_opt_n && !s->gen_opt_state) ||
+        (s->disc_opt_n && !s->disc_opt_state)) {
+        state_release(ctx, s);
+        return FAIL(tr, GRUGAN_E_NOMEM, "cannot allocate the checkpoint buffers");
+    }
+    return GRUGAN_OK;
+}
+
+/* The metadata keys, in the order they are written. */
+static const char *const meta_keys[META_COUNT] = {
+    "step",          "skipped",           "epoch",
+    "generator.noise_position", "dataset.epoch", "dataset.offset",
+    "generator_optimizer.steps", "discriminator_optimizer.steps",
+    "format",        "format_version",    "library_version",
+};
+
+static uint64_t *meta_field(state *s, size_t i)
+{
+    uint64_t *fields[8] = {&s->step,        &s->skipped,     &s->epoch,
+                           &s->noise_position, &s->data_epoch, &s->data_offset,
+                           &s->gen_opt_steps, &s->disc_opt_steps};
+    return i < 8 ? fields[i] : NULL;
+}
+
+/* ---- save ------------------------------------------------------------------------ */
+
+/* Adds the tensors of a parameter set under prefix; names go to `names`
+ * (capacity GRUGAN__NAME_CAP + 16 each). */
+static void add_params(const grugan_params *p, const char *prefix, grugan__st_tensor *t,
+                       char (*names)[GRUGAN__NAME_CAP + 16], size_t *n)
+{
+    for (size_t i = 0; i < p->n_tensors; i++) {
+        const grugan__tensor *pt = &p->tensors[i];
+        snprintf(names[*n], sizeof names[*n], "%s%s", prefix, pt->name);
+        t[*n].name = names[*n];
+        t[*n].ndim = pt->ndim;
+        t[*n].shape = pt->shape;
+        t[*n].data = p->values + pt->offset;
+        (*n)++;
+    }
+}
+
+/* Serializes the training state into out. */
+static int encode(grugan_trainer *tr, grugan__json_out *out)
+{
+    const grugan_context *ctx = tr->obj.ctx;
+    const grugan_params *gp = grugan_generator_params(tr->gen);
+    const grugan_params *dp = grugan_discriminator_params(tr->disc);
+    size_t n_tensors = gp->n_tensors + dp->n_tensors + 4, n = 0;
+    size_t shapes[4][1];
+    char (*names)[GRUGAN__NAME_CAP + 16];
+    char values[META_COUNT][META_VALUE_CAP];
+    grugan__st_meta meta[META_COUNT];
+    grugan__st_tensor *t;
+    state s;
+    int rc;
+
+    if ((rc = state_alloc(tr, &s)) != GRUGAN_OK) return rc;
+    t = grugan__calloc(ctx, n_tensors, sizeof *t);
+    names = grugan__calloc(ctx, n_tensors, sizeof *names);
+    if (!t || !names) {
+        rc = FAIL(tr, GRUGAN_E_NOMEM, "cannot allocate the checkpoint table");
+        goto done;
+    }
+    grugan_optimizer_state_read(tr->gen_opt, s.gen_opt_state, s.gen_opt_n, &s.gen_opt_steps);
+    grugan_optimizer_state_read(tr->disc_opt, s.disc_opt_state, s.disc_opt_n, &s.disc_opt_steps);
+    grugan_dataset_scaler(tr->data, s.scaler, s.scaler + tr->F);
+    grugan_generator_noise_position(tr->gen, &s.noise_position);
+    grugan_dataset_position(tr->data, &s.data_epoch, &s.data_offset);
+    s.step = tr->progress.step;
+    s.skipped = tr->progress.skipped;
+    s.epoch = tr->progress.epoch;
+
+    add_params(gp, "generator.", t, names, &n);
+    add_params(dp, "discriminator.", t, names, &n);
+    shapes[0][0] = s.gen_opt_n;
+    shapes[1][0] = s.disc_opt_n;
+    shapes[2][0] = tr->F;
+    shapes[3][0] = tr->F;
+    if (s.gen_opt_n) t[n++] = (grugan__st_tensor){"generator_optimizer.state", 1, shapes[0], s.gen_opt_state};
+    if (s.disc_opt_n)
+        t[n++] = (grugan__st_tensor){"discriminator_optimizer.state", 1, shapes[1], s.disc_opt_state};
+    t[n++] = (grugan__st_tensor){"dataset.scaler_offset", 1, shapes[2], s.scaler};
+    t[n++] = (grugan__st_tensor){"dataset.scaler_scale", 1, shapes[3], s.scaler + tr->F};
+
+    for (size_t i = 0; i < META_COUNT; i++) {
+        const uint64_t *field = meta_field(&s, i);
+        meta[i].key = meta_keys[i];
+        if (field)
+            snprintf(values[i], sizeof values[i], "%" PRIu64, *field);
+        else if (strcmp(meta_keys[i], "format") == 0)
+            snprintf(values[i], sizeof values[i], "%s", FORMAT_NAME);
+        else if (strcmp(meta_keys[i], "format_version") == 0)
+            snprintf(values[i], sizeof values[i], "%d", FORMAT_VERSION);
+        else
+            snprintf(values[i], sizeof values[i], "%s", grugan_version_string());
+        meta[i].value = values[i];
+    }
+    rc = grugan__st_encode(t, n, meta, META_COUNT, out);
+    if (rc != GRUGAN_OK) rc = FAIL(tr, rc, "cannot encode the checkpoint (%s)", grugan_status_string(rc));
+done:
+    grugan__free(ctx, t);
+    grugan__free(ctx, names);
+    state_release(ctx, &s);
+    return rc;
+}
+
+int grugan_trainer_save(grugan_trainer *tr, const char *path)
+{
+    grugan__json_out out;
+    char msg[GRUGAN__MESSAGE_CAP];
+    int rc;
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
+    grugan__clear(&tr->obj);
+    if (!path) return FAIL(tr, GRUGAN_E_INVALID, "path is NULL");
+    grugan__json_out_init(&out, tr->obj.ctx);
+    rc = encode(tr, &out);
+    if (rc == GRUGAN_OK) {
+        rc = grugan__file_write_atomic(path, out.data, out.size, msg, sizeof msg);
+        if (rc != GRUGAN_OK) FAIL(tr, rc, "%s", msg);
+    }
+    grugan__json_out_release(&out);
+    return rc;
+}
+
+int grugan_trainer_save_buffer(grugan_trainer *tr, void *buffer, size_t capacity, size_t *size)
+{
+    grugan__json_out out;
+    int rc;
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
+    grugan__clear(&tr->obj);
+    if (!size) return FAIL(tr, GRUGAN_E_INVALID, "size is NULL");
+    grugan__json_out_init(&out, tr->obj.ctx);
+    rc = encode(tr, &out);
+    if (rc == GRUGAN_OK) {
+        *size = out.size;
+        if (buffer && capacity >= out.size)
+            memcpy(buffer, out.data, out.size);
+        else if (buffer)
+            rc = FAIL(tr, GRUGAN_E_SIZE, "the checkpoint needs %zu bytes, the buffer has %zu",
+                      out.size, capacity);
+    }
+    grugan__json_out_release(&out);
+    return rc;
+}
+
+/* ---- load ------------------------------------------------------------------------- */
+
+/* Strict decimal uint64 (no sign, no spaces, no leading zeros but "0"). */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s || (s[0] == '0' && s[1])) return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return false;
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* The entry `name` with exactly `ndim` sizes `shape`, marked as used. */
+static const grugan__st_entry *expect(grugan_trainer *tr, const grugan__st_file *f, bool *used,
+                                      const char *name, size_t ndim, const size_t *shape,
+                                      int *rc)
+{
+    const grugan__st_entry *e = grugan__st_find(f, name);
+    bool same;
+    if (!e) {
+        *rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: missing tensor '%s'", name);
+        return NULL;
+    }
+    same = e->ndim == ndim;
+    for (size_t i = 0; same && i < ndim; i++) same = e->shape[i] == shape[i];
+    if (!same) {
+        *rc = FAIL(tr, GRUGAN_E_FORMAT,
+                   "checkpoint: tensor '%s' has another shape than this model's (another "
+                   "architecture?)",
+                   name);
+        return NULL;
+    }
+    used[e - f->entries] = true;
+    return e;
+}
+
+/* Checks that every value of the entry is finite. */
+static bool entry_finite(const grugan__st_entry *e, float *scratch)
+{
+    grugan__st_copy(e, scratch);
+    return grugan__all_finite(scratch, e->count);
+}
+
+/* Validates the parameter tensors of one model; on success entries[i] is the
+ * entry of tensor i. */
+static int check_params(grugan_trainer *tr, const grugan__st_file *f, bool *used,
+                        const grugan_params *p, const char *prefix,
+                        const grugan__st_entry **entries, float *scratch)
+{
+    int rc = GRUGAN_OK;
+    for (size_t i = 0; i < p->n_tensors; i++) {
+        char name[GRUGAN__NAME_CAP + 16];
+        snprintf(name, sizeof name, "%s%s", prefix, p->tensors[i].name);
+        entries[i] = expect(tr, f, used, name, p->tensors[i].ndim, p->tensors[i].shape, &rc);
+        if (!entries[i]) return rc;
+        if (!entry_finite(entries[i], scratch))
+            return FAIL(tr, GRUGAN_E_NONFINITE, "checkpoint: tensor '%s' holds NaN or Inf", name);
+    }
+    return GRUGAN_OK;
+}
+
+static int load(grugan_trainer *tr, const void *data, size_t size)
+{
+    const grugan_context *ctx = tr->obj.ctx;
+    grugan_params *gp = grugan_generator_params(tr->gen);
+    grugan_params *dp = grugan_discriminator_params(tr->disc);
+    const grugan__st_entry **gen_e = NULL, **disc_e = NULL;
+    const grugan__st_entry *e;
+    grugan__st_file f;
+    bool *used = NULL;
+    float *scratch = NULL, *current = NULL;
+    size_t biggest = 2 * tr->F;
+    char msg[GRUGAN__MESSAGE_CAP];
+    const char *v;
+    uint64_t version;
+    state s;
+    int rc;
+
+    rc = grugan__st_decode(ctx, data, size, &f, msg, sizeof msg);
+    if (rc != GRUGAN_OK) return FAIL(tr, rc, "checkpoint: %s", msg);
+    if ((rc = state_alloc(tr, &s)) != GRUGAN_OK) {
+        grugan__st_release(&f);
+        return rc;
+    }
+    v = grugan__st_meta_get(&f, "format");
+    if (!v || strcmp(v, FORMAT_NAME) != 0) {
+        rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: metadata 'format' is not '%s'", FORMAT_NAME);
+        goto done;
+    }
+    if (!parse_u64(grugan__st_meta_get(&f, "format_version"), &version) || version == 0) {
+        rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: metadata 'format_version' is missing or bad");
+        goto done;
+    }
+    if (version > FORMAT_VERSION) {
+        rc = FAIL(tr, GRUGAN_E_FORMAT,
+                  "checkpoint: format version %" PRIu64 " is newer than this library reads (%d)",
+                  version, FORMAT_VERSION);
+        goto done;
+    }
+    for (size_t i = 0; i < 8; i++)
+        if (!parse_u64(grugan__st_meta_get(&f, meta_keys[i]), meta_field(&s, i))) {
+            rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: metadata '%s' is missing or not a count",
+                      meta_keys[i]);
+            goto done;
+        }
+
+    for (size_t i = 0; i < f.n_entries; i++)
+        if (f.entries[i].count > biggest) biggest = f.entries[i].count;
+    used = grugan__calloc(ctx, f.n_entries ? f.n_entries : 1, sizeof *used);
+    gen_e = grugan__calloc(ctx, gp->n_tensors, sizeof *gen_e);
+    disc_e = grugan__calloc(ctx, dp->n_tensors, sizeof *disc_e);
+    scratch = grugan__calloc(ctx, biggest, sizeof *scratch);
+    current = grugan__calloc(ctx, 2 * tr->F, sizeof *current);
+    if (!used || !gen_e || !disc_e || !scratch || !current) {
+        rc = FAIL(tr, GRUGAN_E_NOMEM, "cannot allocate while loading the checkpoint");
+        goto done;
+    }
+    if ((rc = check_params(tr, &f, used, gp, "generator.", gen_e, scratch)) != GRUGAN_OK ||
+        (rc = check_params(tr, &f, used, dp, "discriminator.", disc_e, scratch)) != GRUGAN_OK)
+        goto done;
+    if (s.gen_opt_n) {
+        if (!(e = expect(tr, &f, used, "generator_optimizer.state", 1, &s.gen_opt_n, &rc))) goto done;
+        grugan__st_copy(e, s.gen_opt_state);
+    }
+    if (s.disc_opt_n) {
+        if (!(e = expect(tr, &f, used, "discriminator_optimizer.state", 1, &s.disc_opt_n, &rc)))
+            goto done;
+        grugan__st_copy(e, s.disc_opt_state);
+    }
+    if ((s.gen_opt_n && !grugan__all_finite(s.gen_opt_state, s.gen_opt_n)) ||
+        (s.disc_opt_n && !grugan__all_finite(s.disc_opt_state, s.disc_opt_n))) {
+        rc = FAIL(tr, GRUGAN_E_NONFINITE, "checkpoint: an optimizer state holds NaN or Inf");
+        goto done;
+    }
+    if (!(e = expect(tr, &f, used, "dataset.scaler_offset", 1, &tr->F, &rc))) goto done;
+    grugan__st_copy(e, s.scaler);
+    if (!(e = expect(tr, &f, used, "dataset.scaler_scale", 1, &tr->F, &rc))) goto done;
+    grugan__st_copy(e, s.scaler + tr->F);
+    grugan_dataset_scaler(tr->data, current, current + tr->F);
+    if (memcmp(current, s.scaler, 2 * tr->F * sizeof(float)) != 0) {
+        rc = FAIL(tr, GRUGAN_E_FORMAT,
+                  "checkpoint: its scaler differs from the dataset's (was it trained on other "
+                  "data?)");
+        goto done;
+    }
+    for (size_t i = 0; i < f.n_entries; i++)
+        if (!used[i]) {
+            rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: unexpected tensor '%s'", f.entries[i].name);
+            goto done;
+        }
+    if (s.data_offset >= tr->n_sequences) {
+        rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: dataset offset %" PRIu64 " out of range",
+                  s.data_offset);
+        goto done;
+    }
+
+    /* everything is valid: apply (nothing below can fail) */
+    for (size_t i = 0; i < gp->n_tensors; i++)
+        grugan__st_copy(gen_e[i], gp->values + gp->tensors[i].offset);
+    for (size_t i = 0; i < dp->n_tensors; i++)
+        grugan__st_copy(disc_e[i], dp->values + dp->tensors[i].offset);
+    grugan_optimizer_state_write(tr->gen_opt, s.gen_opt_state, s.gen_opt_n, s.gen_opt_steps);
+    grugan_optimizer_state_write(tr->disc_opt, s.disc_opt_state, s.disc_opt_n, s.disc_opt_steps);
+    grugan_generator_set_noise_position(tr->gen, s.noise_position);
+    grugan_dataset_set_position(tr->data, s.data_epoch, s.data_offset);
+    tr->progress.step = s.step;
+    tr->progress.skipped = s.skipped;
+    tr->progress.epoch = s.epoch;
+    rc = GRUGAN_OK;
+done:
+    grugan__free(ctx, used);
+    grugan__free(ctx, gen_e);
+    grugan__free(ctx, disc_e);
+    grugan__free(ctx, scratch);
+    grugan__free(ctx, current);
+    state_release(ctx, &s);
+    grugan__st_release(&f);
+    return rc;
+}
+
+int grugan_trainer_load_buffer(grugan_trainer *tr, const void *buffer, size_t size)
+{
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
+    grugan__clear(&tr->obj);
+    if (!buffer) return FAIL(tr, GRUGAN_E_INVALID, "buffer is NULL");
+    return load(tr, buffer, size);
+}
+
+int grugan_trainer_load(grugan_trainer *tr, const char *path)
+{
+    void *data = NULL;
+    size_t size = 0;
+    char msg[GRUGAN__MESSAGE_CAP];
+    int rc;
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
+    grugan__clear(&tr->obj);
+    if (!path) return FAIL(tr, GRUGAN_E_INVALID, "path is NULL");
+    rc = grugan__file_read(tr->obj.ctx, path, CHECKPOINT_CAP, &data, &size, msg, sizeof msg);
+    if (rc != GRUGAN_OK) return FAIL(tr, rc, "%s", msg);
+    rc = load(tr, data, size);
+    grugan__free(tr->obj.ctx, data);
+    return rc;
+}

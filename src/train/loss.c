@@ -1,0 +1,175 @@
+/* loss.c - GAN losses on discriminator logits (BCE, least squares,
+ * Wasserstein, hinge) with masks for variable lengths, and feature matching.
+ * Everything is computed in double with sums in a fixed order; the formulas
+ * are in grugan.h. */
+#include "core/core.h"
+
+#include <float.h>
+#include <math.h>
+
+/* log(1 + e^x) without overflow or cancellation: max(x, 0) + log1p(e^-|x|). */
+static double softplus(double x)
+{
+    return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
+}
+
+/* 1 / (1 + e^-x) without overflow. */
+static double sigmoid(double x)
+{
+    if (x >= 0) return 1 / (1 + exp(-x));
+    {
+        const double e = exp(x);
+        return e / (1 + e);
+    }
+}
+
+/* Loss of one logit and its derivative. */
+static double loss_one(int kind, int target, double l, double s, double *d)
+{
+    switch (kind) {
+    case GRUGAN_LOSS_BCE:
+        if (target == GRUGAN_TARGET_REAL) { /* softplus(l) - (1 - s) l */
+            *d = s - sigmoid(-l);
+            return softplus(-l) + s * l;
+        }
+        if (target == GRUGAN_TARGET_FAKE) {
+            *d = sigmoid(l);
+            return softplus(l);
+        }
+        *d = -sigmoid(-l);
+        return softplus(-l);
+    case GRUGAN_LOSS_LSGAN: {
+        const double r = target == GRUGAN_TARGET_FAKE ? l : l - 1;
+        *d = r;
+        return 0.5 * r * r;
+    }
+    case GRUGAN_LOSS_WASSERSTEIN:
+        *d = target == GRUGAN_TARGET_FAKE ? 1 : -1;
+        return target == GRUGAN_TARGET_FAKE ? l : -l;
+    default: /* hinge */
+        if (target == GRUGAN_TARGET_REAL) {
+            *d = 1 - l > 0 ? -1 : 0;
+            return 1 - l > 0 ? 1 - l : 0;
+        }
+        if (target == GRUGAN_TARGET_FAKE) {
+            *d = 1 + l > 0 ? 1 : 0;
+            return 1 + l > 0 ? 1 + l : 0;
+        }
+        *d = -1;
+        return -l;
+    }
+}
+
+/* Valid entries of row b: all per_seq, or lengths[b] with per-step logits. */
+static size_t row_count(const size_t *lengths, size_t b, size_t per_seq)
+{
+    return lengths && per_seq > 1 ? lengths[b] : per_seq;
+}
+
+int grugan_loss(int kind, int target, size_t batch, size_t per_seq, const float *logits,
+                const size_t *lengths, float label_smoothing, float *value, float *d_logits)
+{
+    const double s = label_smoothing;
+    double sum = 0, mean, inv_n;
+    size_t total, valid = 0;
+
+    if (!logits || !value) return GRUGAN_E_INVALID;
+    if (kind < GRUGAN_LOSS_BCE || kind > GRUGAN_LOSS_HINGE) return GRUGAN_E_INVALID;
+    if (target < GRUGAN_TARGET_REAL || target > GRUGAN_TARGET_GENERATOR) return GRUGAN_E_INVALID;
+    if (batch == 0 || per_seq == 0 || !grugan__mul_size(batch, per_seq, &total))
+        return GRUGAN_E_SIZE;
+    if (!(s >= 0 && s < 1)) return GRUGAN_E_RANGE;
+    if (lengths && per_seq > 1)
+        for (size_t b = 0; b < batch; b++)
+            if (lengths[b] < 1 || lengths[b] > per_seq) return GRUGAN_E_RANGE;
+
+    /* pass 1: check and sum the valid logits, row by row in order */
+    for (size_t b = 0; b < batch; b++) {
+        const float *row = logits + b * per_seq;
+        const size_t m = row_count(lengths, b, per_seq);
+        if (!grugan__all_finite(row, m)) return GRUGAN_E_NONFINITE;
+        for (size_t t = 0; t < m; t++) {
+            double d;
+            sum += loss_one(kind, target, row[t], s, &d);
+        }
+        valid += m;
+    }
+    inv_n = 1.0 / (double)valid;
+    mean = sum / (double)valid;
+    if (!(fabs(mean) <= FLT_MAX)) return GRUGAN_E_NONFINITE;
+
+    /* pass 2: the gradient, zero at masked entries */
+    if (d_logits)
+        for (size_t b = 0; b < batch; b++) {
+            const float *row = logits + b * per_seq;
+            float *drow = d_logits + b * per_seq;
+            const size_t m = row_count(lengths, b, per_seq);
+            for (size_t t = 0; t < m; t++) {
+                double d;
+                (void)loss_one(kind, target, row[t], s, &d);
+                drow[t] = (float)(d * inv_n);
+            }
+            for (size_t t = m; t < per_seq; t++) drow[t] = 0.0f;
+        }
+    *value = (float)mean;
+    return GRUGAN_OK;
+}
+
+/* Columns of the feature matrices handled together: row-wise passes over a
+ * block keep the reads sequential while each column still sums in row order. */
+#define FM_BLOCK 64
+
+/* Adds rows 0..n-1 of columns j0..j0+w-1 of x (n, dim) into acc (w). */
+static void column_sums(double *acc, const float *x, size_t n, size_t dim, size_t j0, size_t w)
+{
+    for (size_t j = 0; j < w; j++) acc[j] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *row = x + i * dim + j0;
+        for (size_t j = 0; j < w; j++) acc[j] += row[j];
+    }
+}
+
+int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim, const float *f_real,
+                            const float *f_fake, float *value, float *d_fake)
+{
+    double sum = 0, mr[FM_BLOCK], mf[FM_BLOCK];
+    size_t count_real, count_fake;
+
+    if (!f_real || !f_fake || !value) return GRUGAN_E_INVALID;
+    if (n_real == 0 || n_fake == 0 || dim == 0 || !grugan__mul_size(n_real, dim, &count_real) ||
+        !grugan__mul_size(n_fake, dim, &count_fake))
+        return GRUGAN_E_SIZE;
+    if (!grugan__all_finite(f_real, count_real) || !grugan__all_finite(f_fake, count_fake))
+        return GRUGAN_E_NONFINITE;
+
+    /* pass 1: the value, block of columns by block, each column in row order */
+    for (size_t j0 = 0; j0 < dim; j0 += FM_BLOCK) {
+        const size_t w = dim - j0 < FM_BLOCK ? dim - j0 : FM_BLOCK;
+        column_sums(mr, f_real, n_real, dim, j0, w);
+        column_sums(mf, f_fake, n_fake, dim, j0, w);
+        for (size_t j = 0; j < w; j++) {
+            const double diff = mr[j] / (double)n_real - mf[j] / (double)n_fake;
+            sum += diff * diff;
+        }
+    }
+    if (!(sum <= FLT_MAX)) return GRUGAN_E_NONFINITE;
+
+    /* pass 2: d/d f_fake[i][j] = -2 (mean_real[j] - mean_fake[j]) / n_fake; the
+     * means of a block are taken before its columns of d_fake are written */
+    if (d_fake)
+        for (size_t j0 = 0; j0 < dim; j0 += FM_BLOCK) {
+            const size_t w = dim - j0 < FM_BLOCK ? dim - j0 : FM_BLOCK;
+            float dcol[FM_BLOCK];
+            column_sums(mr, f_real, n_real, dim, j0, w);
+            column_sums(mf, f_fake, n_fake, dim, j0, w);
+            for (size_t j = 0; j < w; j++)
+                dcol[j] = (float)(-2.0 * (mr[j] / (double)n_real - mf[j] / (double)n_fake) /
+                                  (double)n_fake);
+            for (size_t i = 0; i < n_fake; i++) {
+                float *row = d_fake + i * dim + j0;
+                for (size_t j = 0; j < w; j++) row[j] = dcol[j];
+            }
+        }
+    *value = (float)sum;
+    return GRUGAN_OK;
+}

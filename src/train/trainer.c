@@ -1,0 +1,400 @@
+/* trainer.c - the GAN training loop on the public model, optimizer, loss and
+ * dataset handles (it borrows them all). */
+#include "train/trainer_internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define FAIL(tr, code, ...) grugan__fail(&(tr)->obj, (code), __VA_ARGS__)
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void release_buffers(grugan_trainer *tr)
+{
+    const grugan_context *ctx = tr->obj.ctx;
+    grugan__free(ctx, tr->x);
+    grugan__free(ctx, tr->cond);
+    grugan__free(ctx, tr->len);
+    grugan__free(ctx, tr->logit);
+    grugan__free(ctx, tr->d_logit);
+    grugan__free(ctx, tr->feat);
+    grugan__free(ctx, tr->d_feat);
+    grugan__free(ctx, tr->dx);
+}
+
+/* Allocates every buffer a step needs, so that steps never allocate. */
+static int allocate_buffers(grugan_trainer *tr)
+{
+    const grugan_context *ctx = tr->obj.ctx;
+    const size_t rows = 2 * tr->B;
+    size_t seq;
+    if (!grugan__mul_size(tr->T, tr->F, &seq) || !grugan__mul_size(rows, seq, &seq))
+        return GRUGAN_E_SIZE;
+    tr->x = grugan__calloc(ctx, seq, sizeof(float));
+    tr->dx = grugan__calloc(ctx, seq, sizeof(float));
+    tr->len = grugan__calloc(ctx, rows, sizeof(size_t));
+    tr->logit = grugan__calloc(ctx, rows * tr->logits, sizeof(float));
+    tr->d_logit = grugan__calloc(ctx, rows * tr->logits, sizeof(float));
+    if (!tr->x || !tr->dx || !tr->len || !tr->logit || !tr->d_logit) return GRUGAN_E_NOMEM;
+    if (tr->C) {
+        tr->cond = grugan__calloc(ctx, rows * tr->C, sizeof(float));
+        if (!tr->cond) return GRUGAN_E_NOMEM;
+    }
+    if (tr->cfg.feature_matching > 0.0f) {
+        size_t n;
+        if (!grugan__mul_size(rows, tr->features, &n)) return GRUGAN_E_SIZE;
+        tr->feat = grugan__calloc(ctx, n, sizeof(float));
+        tr->d_feat = grugan__calloc(ctx, n, sizeof(float));
+        if (!tr->feat || !tr->d_feat) return GRUGAN_E_NOMEM;
+    }
+    return GRUGAN_OK;
+}
+
+static int check_config(const grugan_context *ctx, const grugan_trainer_config *c,
+                        grugan_error *err)
+{
+    if (c->loss < GRUGAN_LOSS_BCE || c->loss > GRUGAN_LOSS_HINGE)
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "loss %d is not a GRUGAN_LOSS_*",
+                                 (int)c->loss);
+    if (!(c->label_smoothing >= 0.0f && c->label_smoothing < 1.0f))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "label_smoothing must be in [0, 1)");
+    if (!(c->clip_grad_norm >= 0.0f) || !isfinite(c->clip_grad_norm))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "clip_grad_norm must be >= 0");
+    if (!(c->clip_weights >= 0.0f) || !isfinite(c->clip_weights))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "clip_weights must be >= 0");
+    if (!(c->feature_matching >= 0.0f) || !isfinite(c->feature_matching))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "feature_matching must be >= 0");
+    if (c->nonfinite_policy != GRUGAN_NONFINITE_STOP && c->nonfinite_policy != GRUGAN_NONFINITE_SKIP)
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "nonfinite_policy %d is unknown",
+                                 (int)c->nonfinite_policy);
+    if (c->threads < 0 || c->threads > 256)
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "threads %d outside 0..256",
+                                 (int)c->threads);
+    if (c->d_steps > 1000)
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "d_steps %zu exceeds 1000", c->d_steps);
+    return GRUGAN_OK;
+}
+
+int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *config,
+                          grugan_generator *gen, grugan_discriminator *disc,
+                          grugan_optimizer *gen_opt, grugan_optimizer *disc_opt,
+                          grugan_dataset *data, grugan_trainer **out, grugan_error *err)
+{
+    const grugan_context *c = ctx ? ctx : grugan__default_context();
+    grugan_trainer_config cfg;
+    grugan_trainer *tr;
+    size_t n, T, F, C;
+    int rc;
+
+    if (err) {
+        err->code = GRUGAN_OK;
+        err->message[0] = '\0';
+    }
+    if (!out) return grugan__error_set(c, err, GRUGAN_E_INVALID, "out is NULL");
+    *out = NULL;
+    if (!grugan__object_is(gen, GRUGAN__MAGIC_GENERATOR) ||
+        !grugan__object_is(disc, GRUGAN__MAGIC_DISCRIMINATOR) ||
+        !grugan__object_is(gen_opt, GRUGAN__MAGIC_OPTIMIZER) ||
+        !grugan__object_is(disc_opt, GRUGAN__MAGIC_OPTIMIZER) ||
+        !grugan__object_is(data, GRUGAN__MAGIC_DATASET))
+        return grugan__error_set(c, err, GRUGAN_E_INVALID,
+                                 "generator, discriminator, both optimizers and the dataset "
+                                 "must be valid handles of those kinds");
+    if (gen_opt == disc_opt)
+        return grugan__error_set(c, err, GRUGAN_E_INVALID,
+                                 "the two models need two different optimizers");
+    if (grugan__config_copy(&cfg, sizeof cfg, config) != GRUGAN_OK)
+        return grugan__error_set(c, err, GRUGAN_E_INVALID,
+                                 "config.struct_size is wrong (use GRUGAN_TRAINER_CONFIG_INIT)");
+    if ((rc = check_config(c, &cfg, err)) != GRUGAN_OK) return rc;
+    if (!cfg.d_steps) cfg.d_steps = 1;
+    if (!cfg.batch_size) cfg.batch_size = 128;
+    if (!cfg.epochs) cfg.epochs = 1;
+
+    grugan_dataset_shape(data, &n, &T, &F, &C);
+    if (cfg.batch_size > n)
+        return grugan__error_set(c, err, GRUGAN_E_SIZE,
+                                 "batch_size %zu exceeds the dataset's %zu sequences",
+                                 cfg.batch_size, n);
+    tr = grugan__calloc(c, 1, sizeof *tr);
+    if (!tr) return grugan__error_set(c, err, GRUGAN_E_NOMEM, "cannot allocate the trainer");
+    grugan__object_init(&tr->obj, GRUGAN__MAGIC_TRAINER, c);
+    tr->cfg = cfg;
+    tr->gen = gen;
+    tr->disc = disc;
+    tr->gen_opt = gen_opt;
+    tr->disc_opt = disc_opt;
+    tr->data = data;
+    tr->B = cfg.batch_size;
+    tr->T = T;
+    tr->F = F;
+    tr->C = C;
+    tr->n_sequences = n;
+    tr->logits = grugan_discriminator_logit_count(disc, T);
+    tr->features = grugan_discriminator_feature_count(disc, T);
+    if (tr->logits == 0 || tr->features == 0) {
+        rc = grugan__error_set(c, err, GRUGAN_E_SIZE,
+                               "the discriminator does not take sequences of %zu steps", T);
+        goto fail;
+    }
+    if (cfg.total_steps) {
+        tr->total_steps = cfg.total_steps;
+    } else {
+        uint64_t per_epoch = (uint64_t)(n / tr->B) / cfg.d_steps;
+        tr->total_steps = cfg.epochs * (per_epoch ? per_epoch : 1);
+    }
+    if ((rc = allocate_buffers(tr)) != GRUGAN_OK) {
+        rc = grugan__error_set(c, err, rc, "cannot allocate the trainer's buffers for batch %zu",
+                               tr->B);
+        goto fail;
+    }
+    if (cfg.threads > 0) {
+        const double th = cfg.threads;
+        if (grugan_generator_set(gen, GRUGAN_KEY_THREADS, th) != GRUGAN_OK ||
+            grugan_discriminator_set(disc, GRUGAN_KEY_THREADS, th) != GRUGAN_OK ||
+            grugan_optimizer_set(gen_opt, GRUGAN_KEY_THREADS, th) != GRUGAN_OK ||
+            grugan_optimizer_set(disc_opt, GRUGAN_KEY_THREADS, th) != GRUGAN_OK) {
+            rc = grugan__error_set(c, err, GRUGAN_E_INTERNAL, "cannot set the thread count");
+            goto fail;
+        }
+    }
+    tr->progress.struct_size = sizeof tr->progress;
+    tr->progress.total_steps = tr->total_steps;
+    *out = tr;
+    return GRUGAN_OK;
+
+fail:
+    release_buffers(tr);
+    grugan__free(c, tr);
+    return rc;
+}
+
+void grugan_trainer_free(grugan_trainer *tr)
+{
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return;
+    release_buffers(tr);
+    tr->obj.magic = GRUGAN__MAGIC_DEAD;
+    grugan__free(tr->obj.ctx, tr);
+}
+
+const char *grugan_trainer_message(const grugan_trainer *tr)
+{
+    if (!tr) return "the trainer handle is NULL";
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return "not a trainer handle";
+    return tr->obj.message;
+}
+
+int grugan_trainer_set_callback(grugan_trainer *tr, grugan_progress_fn fn, void *user)
+{
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
+    tr->callback = fn;
+    tr->callback_user = user;
+    return GRUGAN_OK;
+}
+
+int grugan_trainer_progress(const grugan_trainer *tr, grugan_progress *out)
+{
+    size_t n;
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER) || !out) return GRUGAN_E_INVALID;
+    n = out->struct_size;
+    if (n < sizeof(size_t) || n > sizeof *out) return GRUGAN_E_INVALID;
+    memcpy(out, &tr->progress, n);
+    out->struct_size = n;
+    return GRUGAN_OK;
+}
+
+/* Mean "D(x)" over the valid logits of rows [0, rows): sigmoid(l) for BCE,
+ * l for the other losses. */
+static float mean_score(const grugan_trainer *tr, const float *logit, const size_t *len,
+                        size_t rows)
+{
+    double sum = 0;
+    size_t count = 0;
+    for (size_t b = 0; b < rows; b++) {
+        const size_t valid = tr->logits == 1 ? 1 : len[b];
+        for (size_t t = 0; t < valid; t++) {
+            const double l = logit[b * tr->logits + t];
+            sum += tr->cfg.loss == GRUGAN_LOSS_BCE ? 1.0 / (1.0 + exp(-l)) : l;
+            count++;
+        }
+    }
+    return count ? (float)(sum / (double)count) : 0.0f;
+}
+
+/* Lengths for the discriminator and the losses: NULL when every sequence is
+ * complete (also what a CONV1D discriminator requires). */
+static const size_t *lengths_of(const grugan_trainer *tr, size_t first)
+{
+    return tr->lengths_vary ? tr->len + first : NULL;
+}
+
+/* Relays a failed handle's message into the trainer's. */
+static int relay(grugan_trainer *tr, int rc, const char *what, const char *detail)
+{
+    return FAIL(tr, rc, "step %llu: %s failed: %s",
+                (unsigned long long)tr->progress.step + 1, what, detail);
+}
+
+/* Applies the non-finite policy. Returns GRUGAN_OK to go on without the
+ * update (SKIP), or the failure (STOP). */
+static int non_finite(grugan_trainer *tr, const char *what)
+{
+    tr->progress.skipped++;
+    if (tr->cfg.nonfinite_policy == GRUGAN_NONFINITE_SKIP) return GRUGAN_OK;
+    return FAIL(tr, GRUGAN_E_NONFINITE, "step %llu: %s is not finite; no weights were updated",
+                (unsigned long long)tr->progress.step + 1, what);
+}
+
+/* Clips (when configured) and measures the gradient norm, then updates.
+ * *updated tells whether the update happened. */
+static int clip_and_update(grugan_trainer *tr, grugan_optimizer *opt, const char *who,
+                           float *norm, bool *updated)
+{
+    const float limit = tr->cfg.clip_grad_norm > 0.0f ? tr->cfg.clip_grad_norm : FLT_MAX;
+    char what[64];
+    int rc = grugan_optimizer_clip_grad_norm(opt, limit, norm);
+    *updated = false;
+    if (rc == GRUGAN_E_NONFINITE) {
+        snprintf(what, sizeof what, "the %s gradient", who);
+        return non_finite(tr, what);
+    }
+    if (rc != GRUGAN_OK) return relay(tr, rc, "gradient clipping", grugan_optimizer_message(opt));
+    rc = grugan_optimizer_step(opt);
+    if (rc != GRUGAN_OK) return relay(tr, rc, "optimizer step", grugan_optimizer_message(opt));
+    *updated = true;
+    return GRUGAN_OK;
+}
+
+/* One discriminator update on a fresh real batch and as many fakes. */
+static int discriminator_update(grugan_trainer *tr)
+{
+    const size_t B = tr->B, seq = tr->T * tr->F, L = tr->logits;
+    float loss_real, loss_fake;
+    bool updated;
+    int rc;
+
+    rc = grugan_dataset_next_batch(tr->data, B, tr->x, tr->cond, tr->len, &tr->progress.epoch);
+    if (rc != GRUGAN_OK) return relay(tr, rc, "next batch", grugan_dataset_message(tr->data));
+    tr->lengths_vary = false;
+    for (size_t b = 0; b < B; b++) tr->lengths_vary |= tr->len[b] < tr->T;
+    /* the fakes get the real batch's conditions and lengths */
+    if (tr->cond) memcpy(tr->cond + B * tr->C, tr->cond, B * tr->C * sizeof(float));
+    memcpy(tr->len + B, tr->len, B * sizeof(size_t));
+    rc = grugan_generator_forward(tr->gen, B, tr->T, NULL, tr->cond, NULL, tr->x + B * seq);
+    if (rc != GRUGAN_OK) return relay(tr, rc, "generator forward", grugan_generator_message(tr->gen));
+    rc = grugan_discriminator_forward(tr->disc, 2 * B, tr->T, tr->x, tr->cond, lengths_of(tr, 0),
+                                      tr->logit);
+    if (rc != GRUGAN_OK)
+        return relay(tr, rc, "discriminator forward", grugan_discriminator_message(tr->disc));
+    rc = grugan_loss(tr->cfg.loss, GRUGAN_TARGET_REAL, B, L, tr->logit, lengths_of(tr, 0),
+                     tr->cfg.label_smoothing, &loss_real, tr->d_logit);
+    if (rc == GRUGAN_OK)
+        rc = grugan_loss(tr->cfg.loss, GRUGAN_TARGET_FAKE, B, L, tr->logit + B * L,
+                         lengths_of(tr, B), 0.0f, &loss_fake, tr->d_logit + B * L);
+    if (rc == GRUGAN_E_NONFINITE) return non_finite(tr, "a discriminator logit");
+    if (rc != GRUGAN_OK) return relay(tr, rc, "discriminator loss", grugan_status_string(rc));
+    tr->progress.d_loss = loss_real + loss_fake;
+    tr->progress.d_real = mean_score(tr, tr->logit, tr->len, B);
+    tr->progress.d_fake = mean_score(tr, tr->logit + B * L, tr->len + B, B);
+    if (!isfinite(tr->progress.d_loss)) return non_finite(tr, "the discriminator loss");
+
+    grugan_optimizer_zero_grad(tr->disc_opt);
+    rc = grugan_discriminator_backward(tr->disc, tr->d_logit, NULL, NULL, GRUGAN_BACKWARD_PARAMS);
+    if (rc != GRUGAN_OK)
+        return relay(tr, rc, "discriminator backward", grugan_discriminator_message(tr->disc));
+    rc = clip_and_update(tr, tr->disc_opt, "discriminator", &tr->progress.d_grad_norm, &updated);
+    if (rc != GRUGAN_OK || !updated) return rc;
+    if (tr->cfg.clip_weights > 0.0f)
+        grugan_params_clamp(grugan_discriminator_params(tr->disc), tr->cfg.clip_weights);
+    return GRUGAN_OK;
+}
+
+/* One generator update through the frozen discriminator. With feature
+ * matching the last real batch goes through too (rows [0, B)). */
+static int generator_update(grugan_trainer *tr)
+{
+    const size_t B = tr->B, seq = tr->T * tr->F, L = tr->logits, NF = tr->features;
+    const bool fm = tr->feat != NULL;
+    const size_t first = fm ? 0 : B, rows = fm ? 2 * B : B;
+    float loss;
+    bool updated;
+    int rc;
+
+    rc = grugan_generator_forward(tr->gen, B, tr->T, NULL, tr->cond, NULL, tr->x + B * seq);
+    if (rc != GRUGAN_OK) return relay(tr, rc, "generator forward", grugan_generator_message(tr->gen));
+    rc = grugan_discriminator_forward(tr->disc, rows, tr->T, tr->x + first * seq,
+                                      tr->cond ? tr->cond + first * tr->C : NULL,
+                                      lengths_of(tr, first), tr->logit + first * L);
+    if (rc != GRUGAN_OK)
+        return relay(tr, rc, "discriminator forward", grugan_discriminator_message(tr->disc));
+    rc = grugan_loss(tr->cfg.loss, GRUGAN_TARGET_GENERATOR, B, L, tr->logit + B * L,
+                     lengths_of(tr, B), 0.0f, &loss, tr->d_logit + B * L);
+    if (rc == GRUGAN_E_NONFINITE) return non_finite(tr, "a discriminator logit");
+    if (rc != GRUGAN_OK) return relay(tr, rc, "generator loss", grugan_status_string(rc));
+    if (fm) {
+        const float w = tr->cfg.feature_matching;
+        float match;
+        memset(tr->d_logit, 0, B * L * sizeof(float));
+        rc = grugan_discriminator_features(tr->disc, tr->feat, 2 * B * NF);
+        if (rc != GRUGAN_OK)
+            return relay(tr, rc, "discriminator features", grugan_discriminator_message(tr->disc));
+        rc = grugan_feature_matching(B, B, NF, tr->feat, tr->feat + B * NF, &match,
+                                     tr->d_feat + B * NF);
+        if (rc == GRUGAN_E_NONFINITE) return non_finite(tr, "a discriminator feature");
+        if (rc != GRUGAN_OK) return relay(tr, rc, "feature matching", grugan_status_string(rc));
+        memset(tr->d_feat, 0, B * NF * sizeof(float));
+        for (size_t i = B * NF; i < 2 * B * NF; i++) tr->d_feat[i] *= w;
+        loss += w * match;
+    }
+    tr->progress.g_loss = loss;
+    if (!isfinite(loss)) return non_finite(tr, "the generator loss");
+
+    rc = grugan_discriminator_backward(tr->disc, tr->d_logit + first * L,
+                                       fm ? tr->d_feat : NULL, tr->dx + first * seq,
+                                       GRUGAN_BACKWARD_INPUT_ONLY);
+    if (rc != GRUGAN_OK)
+        return relay(tr, rc, "discriminator backward", grugan_discriminator_message(tr->disc));
+    grugan_optimizer_zero_grad(tr->gen_opt);
+    rc = grugan_generator_backward(tr->gen, tr->dx + B * seq);
+    if (rc != GRUGAN_OK)
+        return relay(tr, rc, "generator backward", grugan_generator_message(tr->gen));
+    return clip_and_update(tr, tr->gen_opt, "generator", &tr->progress.g_grad_norm, &updated);
+}
+
+int grugan_trainer_step(grugan_trainer *tr)
+{
+    double start;
+    size_t sequences;
+    int rc;
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
+    grugan__clear(&tr->obj);
+    start = now_seconds();
+    for (size_t k = 0; k < tr->cfg.d_steps; k++)
+        if ((rc = discriminator_update(tr)) != GRUGAN_OK) return rc;
+    if ((rc = generator_update(tr)) != GRUGAN_OK) return rc;
+    tr->progress.step++;
+    sequences = 2 * tr->B * tr->cfg.d_steps + (tr->feat ? 2 : 1) * tr->B;
+    tr->progress.samples_per_second = (double)sequences / fmax(now_seconds() - start, 1e-9);
+    if (tr->callback && tr->callback(&tr->progress, tr->callback_user) != 0)
+        return FAIL(tr, GRUGAN_E_ABORTED, "stopped by the progress callback after step %llu",
+                    (unsigned long long)tr->progress.step);
+    return GRUGAN_OK;
+}
+
+int grugan_trainer_run(grugan_trainer *tr)
+{
+    if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
+    while (tr->progress.step < tr->total_steps) {
+        int rc = grugan_trainer_step(tr);
+        if (rc != GRUGAN_OK) return rc;
+    }
+    return GRUGAN_OK;
+}

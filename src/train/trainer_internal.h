@@ -1,0 +1,38 @@
+/* trainer_internal.h - the trainer's state, shared by the training loop
+ * (trainer.c) and the checkpoints (checkpoint.c). */
+#ifndef GRUGAN_TRAIN_TRAINER_INTERNAL_H
+#define GRUGAN_TRAIN_TRAINER_INTERNAL_H
+
+#include "core/core.h"
+
+struct grugan_trainer {
+    grugan__object obj;
+    grugan_trainer_config cfg; /* with defaults resolved */
+    grugan_generator *gen;     /* borrowed */
+    grugan_discriminator *disc;
+    grugan_optimizer *gen_opt, *disc_opt;
+    grugan_dataset *data;
+    grugan_progress_fn callback;
+    void *callback_user;
+
+    size_t B, T, F, C;  /* batch, steps, features, condition size */
+    size_t logits;      /* logits per sequence */
+    size_t features;    /* discriminator features per sequence */
+    size_t n_sequences; /* in the dataset */
+    uint64_t total_steps;
+
+    /* buffers, all sized at creation */
+    float *x;          /* (2B, T, F): real rows, then generated rows */
+    float *cond;       /* (2B, C) or NULL */
+    size_t *len;       /* (2B) */
+    float *logit;      /* (2B, logits) */
+    float *d_logit;    /* (2B, logits) */
+    float *feat;       /* (2B, features) with feature matching, else NULL */
+    float *d_feat;     /* (2B, features) likewise */
+    float *dx;         /* (2B, T, F) */
+    bool lengths_vary; /* the last real batch had a length below T */
+
+    grugan_progress progress;
+};
+
+#endif
