@@ -1,0 +1,369 @@
+/* test_trainer.c - the training loop and checkpoints through the public API. */
+#include "suites.h"
+
+#include "grugan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { N = 64, T = 8, F = 2, B = 16 };
+
+/* A small world: dataset, generator, discriminator, two optimizers, trainer. */
+typedef struct world {
+    grugan_dataset *data;
+    grugan_generator *gen;
+    grugan_discriminator *disc;
+    grugan_optimizer *gen_opt, *disc_opt;
+    grugan_trainer *tr;
+} world;
+
+/* Sines as TimeGAN makes them: x = sin(f t + p), f, p from a fixed LCG. */
+static void make_sines(float *x, size_t n, size_t steps, size_t features, unsigned seed)
+{
+    unsigned s = seed;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < features; k++) {
+            float f, p;
+            s = s * 1103515245u + 12345u;
+            f = 0.1f + 0.4f * (float)(s >> 8) / 16777216.0f;
+            s = s * 1103515245u + 12345u;
+            p = 3.0f * (float)(s >> 8) / 16777216.0f;
+            for (size_t t = 0; t < steps; t++)
+                x[(i * steps + t) * features + k] = sinf(f * (float)t + p);
+        }
+}
+
+static void world_free(world *w)
+{
+    grugan_trainer_free(w->tr);
+    grugan_optimizer_free(w->gen_opt);
+    grugan_optimizer_free(w->disc_opt);
+    grugan_generator_free(w->gen);
+    grugan_discriminator_free(w->disc);
+    grugan_dataset_free(w->data);
+    memset(w, 0, sizeof *w);
+}
+
+static void world_make(world *w, int disc_kind, const grugan_trainer_config *tc, int threads)
+{
+    float *x = malloc(N * T * F * sizeof *x);
+    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
+    grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
+    grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
+    grugan_optimizer_config oc = GRUGAN_OPTIMIZER_CONFIG_INIT;
+    grugan_trainer_config cfg = tc ? *tc : (grugan_trainer_config)GRUGAN_TRAINER_CONFIG_INIT;
+    grugan_error err;
+
+    memset(w, 0, sizeof *w);
+    make_sines(x, N, T, F, 7);
+    dc.seed = 3;
+    ck_assert_int_eq(grugan_dataset_from_array(NULL, &dc, x, N, T, F, NULL, 0, NULL, &w->data, &err),
+                     GRUGAN_OK);
+    free(x);
+    gc.noise_size = 3;
+    gc.output_size = F;
+    gc.hidden_size = 8;
+    gc.num_layers = 2;
+    gc.seed = 11;
+    ck_assert_int_eq(grugan_generator_create(NULL, &gc, &w->gen, &err), GRUGAN_OK);
+    dic.kind = disc_kind;
+    dic.input_size = F;
+    dic.hidden_size = 8;
+    dic.num_layers = 1;
+    dic.sequence_length = T;
+    dic.channels = 4;
+    dic.conv_layers = 2;
+    dic.seed = 12;
+    ck_assert_msg(grugan_discriminator_create(NULL, &dic, &w->disc, &err) == GRUGAN_OK, "%s",
+                  err.message);
+    ck_assert_int_eq(grugan_optimizer_create(NULL, &oc, grugan_generator_params(w->gen),
+                                             &w->gen_opt, &err),
+                     GRUGAN_OK);
+    ck_assert_int_eq(grugan_optimizer_create(NULL, &oc, grugan_discriminator_params(w->disc),
+                                             &w->disc_opt, &err),
+                     GRUGAN_OK);
+    cfg.batch_size = B;
+    cfg.threads = threads;
+    ck_assert_msg(grugan_trainer_create(NULL, &cfg, w->gen, w->disc, w->gen_opt, w->disc_opt,
+                                        w->data, &w->tr, &err) == GRUGAN_OK,
+                  "%s", err.message);
+}
+
+/* All parameters of both models, flat, into a new array. */
+static float *snapshot(world *w, size_t *count)
+{
+    grugan_params *g = grugan_generator_params(w->gen), *d = grugan_discriminator_params(w->disc);
+    size_t ng = grugan_params_num_scalars(g), nd = grugan_params_num_scalars(d);
+    float *all = malloc((ng + nd) * sizeof *all);
+    ck_assert_int_eq(grugan_params_read_all(g, all, ng), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_read_all(d, all + ng, nd), GRUGAN_OK);
+    *count = ng + nd;
+    return all;
+}
+
+static void run_steps(world *w, int steps)
+{
+    for (int i = 0; i < steps; i++)
+        ck_assert_msg(grugan_trainer_step(w->tr) == GRUGAN_OK, "%s",
+                      grugan_trainer_message(w->tr));
+}
+
+START_TEST(steps_update_both_models_and_report_progress)
+{
+    world w;
+    grugan_progress p;
+    size_t n;
+    float *before, *after;
+    world_make(&w, GRUGAN_DISC_GRU, NULL, 1);
+    before = snapshot(&w, &n);
+    run_steps(&w, 3);
+    after = snapshot(&w, &n);
+    ck_assert(memcmp(before, after, n * sizeof *before) != 0);
+    p.struct_size = sizeof p;
+    ck_assert_int_eq(grugan_trainer_progress(w.tr, &p), GRUGAN_OK);
+    ck_assert_uint_eq(p.step, 3);
+    ck_assert(isfinite(p.d_loss) && isfinite(p.g_loss));
+    ck_assert(p.d_real > 0 && p.d_real < 1 && p.d_fake > 0 && p.d_fake < 1);
+    ck_assert(p.d_grad_norm > 0 && p.g_grad_norm > 0);
+    ck_assert(p.samples_per_second > 0);
+    ck_assert_uint_eq(p.total_steps, (N / B)); /* one epoch by default */
+    ck_assert_int_eq(grugan_trainer_run(w.tr), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_progress(w.tr, &p), GRUGAN_OK);
+    ck_assert_uint_eq(p.step, N / B);
+    free(before);
+    free(after);
+    world_free(&w);
+}
+END_TEST
+
+static int stop_at_five(const grugan_progress *p, void *user)
+{
+    (*(int *)user)++;
+    return p->step >= 5;
+}
+
+START_TEST(callback_stops_the_run_and_leaves_it_usable)
+{
+    world w;
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    grugan_progress p;
+    int calls = 0;
+    size_t size = 0;
+    tc.total_steps = 50;
+    world_make(&w, GRUGAN_DISC_GRU, &tc, 1);
+    ck_assert_int_eq(grugan_trainer_set_callback(w.tr, stop_at_five, &calls), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_run(w.tr), GRUGAN_E_ABORTED);
+    ck_assert_ptr_nonnull(strstr(grugan_trainer_message(w.tr), "callback"));
+    ck_assert_int_eq(calls, 5);
+    p.struct_size = sizeof p;
+    grugan_trainer_progress(w.tr, &p);
+    ck_assert_uint_eq(p.step, 5);
+    ck_assert_int_eq(grugan_trainer_save_buffer(w.tr, NULL, 0, &size), GRUGAN_OK);
+    ck_assert_uint_gt(size, 0);
+    ck_assert_int_eq(grugan_trainer_set_callback(w.tr, NULL, NULL), GRUGAN_OK);
+    run_steps(&w, 2);
+    world_free(&w);
+}
+END_TEST
+
+/* N steps, save, load into fresh handles, N more == 2N uninterrupted. */
+static void check_resume(int disc_kind, int use_file)
+{
+    world a, b;
+    size_t na, nb, size = 0;
+    float *wa, *wb;
+    void *buf;
+    char path[] = "/tmp/grugan-ckpt-XXXXXX";
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    tc.feature_matching = disc_kind == GRUGAN_DISC_GRU ? 0.5f : 0.0f;
+    tc.d_steps = 2;
+    world_make(&a, disc_kind, &tc, 1);
+    run_steps(&a, 3);
+    ck_assert_int_eq(grugan_trainer_save_buffer(a.tr, NULL, 0, &size), GRUGAN_OK);
+    buf = malloc(size);
+    ck_assert_int_eq(grugan_trainer_save_buffer(a.tr, buf, size, &size), GRUGAN_OK);
+    if (use_file) {
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_msg(grugan_trainer_save(a.tr, path) == GRUGAN_OK, "%s",
+                      grugan_trainer_message(a.tr));
+    }
+    run_steps(&a, 3);
+
+    world_make(&b, disc_kind, &tc, 1);
+    if (use_file) {
+        ck_assert_msg(grugan_trainer_load(b.tr, path) == GRUGAN_OK, "%s",
+                      grugan_trainer_message(b.tr));
+        unlink(path);
+    } else {
+        ck_assert_msg(grugan_trainer_load_buffer(b.tr, buf, size) == GRUGAN_OK, "%s",
+                      grugan_trainer_message(b.tr));
+    }
+    run_steps(&b, 3);
+    wa = snapshot(&a, &na);
+    wb = snapshot(&b, &nb);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_msg(memcmp(wa, wb, na * sizeof *wa) == 0, "resumed training differs");
+    free(wa);
+    free(wb);
+    free(buf);
+    world_free(&a);
+    world_free(&b);
+}
+
+START_TEST(resume_from_a_buffer_is_exact)
+{
+    check_resume(GRUGAN_DISC_GRU, 0);
+}
+END_TEST
+
+START_TEST(resume_from_a_file_is_exact_with_a_conv_discriminator)
+{
+    check_resume(GRUGAN_DISC_CONV1D, 1);
+}
+END_TEST
+
+START_TEST(same_seed_is_bit_identical_at_one_and_two_threads)
+{
+    world a, b;
+    size_t na, nb;
+    float *wa, *wb;
+    world_make(&a, GRUGAN_DISC_GRU, NULL, 1);
+    world_make(&b, GRUGAN_DISC_GRU, NULL, 2);
+    run_steps(&a, 3);
+    run_steps(&b, 3);
+    wa = snapshot(&a, &na);
+    wb = snapshot(&b, &nb);
+    ck_assert_int_eq(memcmp(wa, wb, na * sizeof *wa), 0);
+    free(wa);
+    free(wb);
+    world_free(&a);
+    world_free(&b);
+}
+END_TEST
+
+START_TEST(non_finite_values_stop_or_skip_and_never_update)
+{
+    static const int policies[2] = {GRUGAN_NONFINITE_STOP, GRUGAN_NONFINITE_SKIP};
+    for (int k = 0; k < 2; k++) {
+        world w;
+        grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+        grugan_params *d;
+        grugan_progress p;
+        size_t head, n, count;
+        float *huge, *before, *after;
+        tc.nonfinite_policy = policies[k];
+        world_make(&w, GRUGAN_DISC_GRU, &tc, 1);
+        /* a head weight at the float limit makes the logits overflow */
+        d = grugan_discriminator_params(w.disc);
+        ck_assert_int_eq(grugan_params_find(d, "head.weight", &head), GRUGAN_OK);
+        grugan_params_info(d, head, NULL, NULL, NULL);
+        count = 8;
+        huge = malloc(count * sizeof *huge);
+        for (size_t i = 0; i < count; i++) huge[i] = 3.0e38f;
+        ck_assert_int_eq(grugan_params_write(d, head, huge, count), GRUGAN_OK);
+        before = snapshot(&w, &n);
+        if (policies[k] == GRUGAN_NONFINITE_STOP) {
+            ck_assert_int_eq(grugan_trainer_step(w.tr), GRUGAN_E_NONFINITE);
+            ck_assert_ptr_nonnull(strstr(grugan_trainer_message(w.tr), "step 1"));
+        } else {
+            ck_assert_int_eq(grugan_trainer_step(w.tr), GRUGAN_OK);
+            p.struct_size = sizeof p;
+            grugan_trainer_progress(w.tr, &p);
+            ck_assert_uint_ge(p.skipped, 1);
+        }
+        after = snapshot(&w, &n);
+        for (size_t i = 0; i < n; i++) ck_assert(isfinite(after[i]));
+        /* the discriminator (whose logits overflowed) was never updated */
+        {
+            size_t ng = grugan_params_num_scalars(grugan_generator_params(w.gen));
+            ck_assert_int_eq(memcmp(before + ng, after + ng, (n - ng) * sizeof *after), 0);
+        }
+        free(huge);
+        free(before);
+        free(after);
+        world_free(&w);
+    }
+}
+END_TEST
+
+START_TEST(bad_arguments_are_refused)
+{
+    world w;
+    grugan_trainer *tr = (grugan_trainer *)&w;
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    grugan_error err;
+    world_make(&w, GRUGAN_DISC_GRU, NULL, 1);
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.gen_opt, w.data,
+                                           &tr, &err),
+                     GRUGAN_E_INVALID);
+    ck_assert_ptr_null(tr);
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, (grugan_generator *)w.disc, w.disc,
+                                           w.gen_opt, w.disc_opt, w.data, &tr, &err),
+                     GRUGAN_E_INVALID);
+    tc.batch_size = N + 1;
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
+                                           w.data, &tr, &err),
+                     GRUGAN_E_SIZE);
+    tc.batch_size = 0;
+    tc.label_smoothing = 1.5f;
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
+                                           w.data, &tr, &err),
+                     GRUGAN_E_RANGE);
+    ck_assert_int_eq(grugan_trainer_step(NULL), GRUGAN_E_INVALID);
+    ck_assert_int_eq(grugan_trainer_save(w.tr, NULL), GRUGAN_E_INVALID);
+    ck_assert_int_eq(grugan_trainer_save(w.tr, "/nonexistent-dir/x.safetensors"), GRUGAN_E_IO);
+    ck_assert_int_eq(grugan_trainer_load(w.tr, "/nonexistent-dir/x.safetensors"), GRUGAN_E_IO);
+    ck_assert_int_eq(grugan_trainer_load_buffer(w.tr, "garbage!", 8), GRUGAN_E_FORMAT);
+    ck_assert_int_gt((int)strlen(grugan_trainer_message(w.tr)), 0);
+    grugan_trainer_free(NULL);
+    world_free(&w);
+}
+END_TEST
+
+START_TEST(a_checkpoint_of_another_architecture_is_refused)
+{
+    world a, b;
+    size_t size = 0;
+    void *buf;
+    grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
+    float *before, *after;
+    size_t n;
+    world_make(&a, GRUGAN_DISC_GRU, NULL, 1);
+    world_make(&b, GRUGAN_DISC_CONV1D, NULL, 1);
+    (void)dic;
+    grugan_trainer_save_buffer(a.tr, NULL, 0, &size);
+    buf = malloc(size);
+    ck_assert_int_eq(grugan_trainer_save_buffer(a.tr, buf, size, &size), GRUGAN_OK);
+    before = snapshot(&b, &n);
+    ck_assert_int_eq(grugan_trainer_load_buffer(b.tr, buf, size), GRUGAN_E_FORMAT);
+    after = snapshot(&b, &n);
+    ck_assert_int_eq(memcmp(before, after, n * sizeof *after), 0); /* nothing changed */
+    free(before);
+    free(after);
+    free(buf);
+    world_free(&a);
+    world_free(&b);
+}
+END_TEST
+
+Suite *suite_trainer(void)
+{
+    Suite *s = suite_create("trainer");
+    TCase *tc = tcase_create("trainer");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, steps_update_both_models_and_report_progress);
+    tcase_add_test(tc, callback_stops_the_run_and_leaves_it_usable);
+    tcase_add_test(tc, resume_from_a_buffer_is_exact);
+    tcase_add_test(tc, resume_from_a_file_is_exact_with_a_conv_discriminator);
+    tcase_add_test(tc, same_seed_is_bit_identical_at_one_and_two_threads);
+    tcase_add_test(tc, non_finite_values_stop_or_skip_and_never_update);
+    tcase_add_test(tc, bad_arguments_are_refused);
+    tcase_add_test(tc, a_checkpoint_of_another_architecture_is_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
