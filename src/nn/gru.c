@@ -17,7 +17,7 @@
 
 #include "core/blas.h"
 #include "core/rng.h"
-#include "nn/fastmath.h"
+#include "nn/gates.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -67,6 +67,7 @@ void grugan__gru_init(grugan__gru_net *net, const grugan__gru_shape *shape,
     net->params = params;
     net->grads = grads;
     net->threads = 1;
+    net->kernels = grugan__gates_for_cpu();
 }
 
 void grugan__gru_release(grugan__gru_net *net)
@@ -204,6 +205,7 @@ typedef struct step_io {
     const size_t *len;        /* (B) or NULL; row b is valid iff t < len[b] */
     size_t t;
     int threads;
+    const grugan__gates *k;   /* the row kernels */
 } step_io;
 
 static bool row_valid(const step_io *s, size_t b)
@@ -228,8 +230,7 @@ static void finish_row(const step_io *s, size_t b, const float *n, const float *
         if (o) memset(o, 0, H * sizeof *o);
         return;
     }
-#pragma omp simd
-    for (size_t j = 0; j < H; j++) hn[j] = (1.0f - z[j]) * n[j] + z[j] * h[j];
+    s->k->blend(H, z, n, h, hn);
     if (o) memcpy(o, hn, H * sizeof *o);
 }
 
@@ -243,54 +244,34 @@ static void gates_forward_after(const step_io *s)
     const int nt = par_threads(s->threads, s->B * H);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (size_t b = 0; b < s->B; b++) {
-        float *g = s->gates + b * 3 * H, *r = g, *z = g + H, *n = g + 2 * H;
-        const float *gh = s->gh + b * 3 * H;
-        float *ghn = s->ghn + b * H;
-#pragma omp simd
-        for (size_t j = 0; j < H; j++) {
-            r[j] = grugan__sigmoidf(r[j] + s->b_ih[j] + gh[j] + s->b_hh[j]);
-            z[j] = grugan__sigmoidf(z[j] + s->b_ih[H + j] + gh[H + j] + s->b_hh[H + j]);
-            ghn[j] = gh[2 * H + j] + s->b_hh[2 * H + j];
-            n[j] = grugan__tanhf(n[j] + s->b_ih[2 * H + j] + r[j] * ghn[j]);
-        }
-        finish_row(s, b, n, z);
+        float *g = s->gates + b * 3 * H;
+        s->k->forward_after(H, g, s->gh + b * 3 * H, s->b_ih, s->b_hh, s->ghn + b * H);
+        finish_row(s, b, g + 2 * H, g + H);
     }
 }
 
-/* Reset before, first half: r and z as above, then ghn := r * h (the left
- * operand of the second recurrent product). */
+/* Reset before, first half: r, z and r * h of every row. */
 static void gates_forward_before_rz(const step_io *s)
 {
     const size_t H = s->H;
     const int nt = par_threads(s->threads, s->B * H);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (size_t b = 0; b < s->B; b++) {
-        float *g = s->gates + b * 3 * H, *r = g, *z = g + H;
-        const float *gh = s->gh + b * 3 * H, *h = s->prev + b * H;
-        float *rh = s->ghn + b * H;
-#pragma omp simd
-        for (size_t j = 0; j < H; j++) {
-            r[j] = grugan__sigmoidf(r[j] + s->b_ih[j] + gh[j] + s->b_hh[j]);
-            z[j] = grugan__sigmoidf(z[j] + s->b_ih[H + j] + gh[H + j] + s->b_hh[H + j]);
-            rh[j] = r[j] * h[j];
-        }
+        s->k->forward_before_rz(H, s->gates + b * 3 * H, s->gh + b * 3 * H, s->b_ih, s->b_hh,
+                                s->prev + b * H, s->ghn + b * H);
     }
 }
 
-/* Reset before, second half, with gh_n = (r*h) W_hn^T:
- *   n = tanh(gx_n + b_in + gh_n + b_hn)      h' = (1 - z) n + z h */
+/* Reset before, second half: n and h' of every row. */
 static void gates_forward_before_n(const step_io *s)
 {
     const size_t H = s->H;
     const int nt = par_threads(s->threads, s->B * H);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (size_t b = 0; b < s->B; b++) {
-        float *g = s->gates + b * 3 * H, *z = g + H, *n = g + 2 * H;
-        const float *ghn = s->gh + b * 3 * H + 2 * H;
-#pragma omp simd
-        for (size_t j = 0; j < H; j++)
-            n[j] = grugan__tanhf(n[j] + s->b_ih[2 * H + j] + ghn[j] + s->b_hh[2 * H + j]);
-        finish_row(s, b, n, z);
+        float *g = s->gates + b * 3 * H;
+        s->k->forward_before_n(H, g, s->gh + b * 3 * H + 2 * H, s->b_ih, s->b_hh);
+        finish_row(s, b, g + 2 * H, g + H);
     }
 }
 
@@ -346,6 +327,7 @@ static void dir_forward(grugan__gru_net *net, size_t l, size_t d, size_t B, size
     s.out_rs = DH;
     s.len = len;
     s.threads = net->threads;
+    s.k = net->kernels;
     for (size_t k = 0; k < T; k++) {
         const size_t t = time_of(k, T, d);
         s.t = t;
@@ -418,6 +400,7 @@ typedef struct step_grad {
     const size_t *len;
     size_t t;
     int threads;
+    const grugan__gates *k;
 } step_grad;
 
 static bool grad_row_valid(const step_grad *s, size_t b)
@@ -425,87 +408,39 @@ static bool grad_row_valid(const step_grad *s, size_t b)
     return s->len == NULL || s->t < s->len[b];
 }
 
-/* Reset after, given g = dh' (carried + output gradient):
- *   dn = g (1 - z)            dz = g (h - n)
- *   dan = dn (1 - n^2)        daz = dz z (1 - z)      dar = dan ghn r (1 - r)
- *   dgx = [dar, daz, dan]     dgh = [dar, daz, dan * r]
- *   dh := g z    (+ dgh W_hh by the caller)
- * A padded row passes g through unchanged and contributes nothing. */
-static void gates_backward_after(const step_grad *s)
+/* The gate gradients of every row (the math is in gates_impl.h): all of
+ * them for reset after, those of z and n for reset before. A padded row
+ * passes dh through unchanged and contributes nothing. */
+static void gates_backward(const step_grad *s, bool reset_before)
 {
     const size_t H = s->H;
     const int nt = par_threads(s->threads, s->B * H);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (size_t b = 0; b < s->B; b++) {
-        const float *r = s->gates + b * 3 * H, *z = r + H, *n = r + 2 * H;
-        const float *ghn = s->ghn + b * H, *h = s->prev + b * H, *dout = s->dout + b * s->dout_rs;
-        float *dh = s->dh + b * H, *dgx = s->dgx + b * 3 * H, *dgh = s->dgh + b * 3 * H;
+        float *dgx = s->dgx + b * 3 * H, *dgh = s->dgh + b * 3 * H;
+        const float *gates = s->gates + b * 3 * H, *h = s->prev + b * H;
+        const float *dout = s->dout + b * s->dout_rs;
         if (!grad_row_valid(s, b)) {
             memset(dgx, 0, 3 * H * sizeof *dgx);
             memset(dgh, 0, 3 * H * sizeof *dgh);
-            continue;
-        }
-#pragma omp simd
-        for (size_t j = 0; j < H; j++) {
-            const float g = dh[j] + dout[j];
-            const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
-            const float daz = g * (h[j] - n[j]) * z[j] * (1.0f - z[j]);
-            const float dar = dan * ghn[j] * r[j] * (1.0f - r[j]);
-            dgx[j] = dgh[j] = dar;
-            dgx[H + j] = dgh[H + j] = daz;
-            dgx[2 * H + j] = dan;
-            dgh[2 * H + j] = dan * r[j];
-            dh[j] = g * z[j];
+        } else if (reset_before) {
+            s->k->backward_before_zn(H, gates, h, s->dh + b * H, dout, dgx, dgh);
+        } else {
+            s->k->backward_after(H, gates, s->ghn + b * H, h, s->dh + b * H, dout, dgx, dgh);
         }
     }
 }
 
-/* Reset before, first half (n = tanh(gx_n + b_in + (r*h) W_hn^T + b_hn)):
- *   dan = g (1 - z)(1 - n^2)   daz = g (h - n) z (1 - z)
- *   dgx_n = dgh_n = dan         dgx_z = dgh_z = daz       dh := g z */
-static void gates_backward_before_zn(const step_grad *s)
-{
-    const size_t H = s->H;
-    const int nt = par_threads(s->threads, s->B * H);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t b = 0; b < s->B; b++) {
-        const float *z = s->gates + b * 3 * H + H, *n = z + H;
-        const float *h = s->prev + b * H, *dout = s->dout + b * s->dout_rs;
-        float *dh = s->dh + b * H, *dgx = s->dgx + b * 3 * H, *dgh = s->dgh + b * 3 * H;
-        if (!grad_row_valid(s, b)) {
-            memset(dgx, 0, 3 * H * sizeof *dgx);
-            memset(dgh, 0, 3 * H * sizeof *dgh);
-            continue;
-        }
-#pragma omp simd
-        for (size_t j = 0; j < H; j++) {
-            const float g = dh[j] + dout[j];
-            const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
-            const float daz = g * (h[j] - n[j]) * z[j] * (1.0f - z[j]);
-            dgx[2 * H + j] = dgh[2 * H + j] = dan;
-            dgx[H + j] = dgh[H + j] = daz;
-            dh[j] = g * z[j];
-        }
-    }
-}
-
-/* Reset before, second half, with drh = dL/d(r*h) = dan W_hn:
- *   dar = drh h r (1 - r)      dgx_r = dgh_r = dar      dh += drh r */
+/* Reset before, second half: the gradients of r, given drh = dL/d(r*h). */
 static void gates_backward_before_r(const step_grad *s, const float *drh)
 {
     const size_t H = s->H;
     const int nt = par_threads(s->threads, s->B * H);
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
     for (size_t b = 0; b < s->B; b++) {
-        const float *r = s->gates + b * 3 * H, *h = s->prev + b * H, *d = drh + b * H;
-        float *dh = s->dh + b * H, *dgx = s->dgx + b * 3 * H, *dgh = s->dgh + b * 3 * H;
         if (!grad_row_valid(s, b)) continue; /* rows already zero */
-#pragma omp simd
-        for (size_t j = 0; j < H; j++) {
-            const float dar = d[j] * h[j] * r[j] * (1.0f - r[j]);
-            dgx[j] = dgh[j] = dar;
-            dh[j] += d[j] * r[j];
-        }
+        s->k->backward_before_r(H, s->gates + b * 3 * H, s->prev + b * H, drh + b * H,
+                                s->dh + b * H, s->dgx + b * 3 * H, s->dgh + b * 3 * H);
     }
 }
 
@@ -517,12 +452,12 @@ static void step_backward(const grugan__gru_net *net, const float *w_hh, const s
     const size_t B = s->B, H = s->H;
     const ptrdiff_t h3 = (ptrdiff_t)(3 * H), h1 = (ptrdiff_t)H;
     if (!net->shape.reset_before) {
-        gates_backward_after(s);
+        gates_backward(s, false);
         /* dh (B, H) += dgh (B, 3H) W_hh (3H, H) */
         grugan__sgemm(s->threads, B, H, 3 * H, 1.0f, s->dgh, h3, 1, w_hh, h1, 1, 1.0f, s->dh,
                       h1, 1);
     } else {
-        gates_backward_before_zn(s);
+        gates_backward(s, true);
         /* drh (B, H) = dgh_n (B, H) W_hn (H, H) */
         grugan__sgemm(s->threads, B, H, H, 1.0f, s->dgh + 2 * H, h3, 1, w_hh + 2 * H * H, h1, 1,
                       0.0f, net->step_drh, h1, 1);
@@ -533,9 +468,10 @@ static void step_backward(const grugan__gru_net *net, const float *w_hh, const s
     }
 }
 
-/* acc[j] += sum over rows r (in order) of m[r * cols + j]; column blocks are
- * independent, so any thread count gives the same bits. */
-static void add_column_sums(float *acc, const float *m, size_t rows, size_t cols, int threads)
+/* acc[j] += sum over rows r (in order) of m[r * cols + j], in double; column
+ * blocks are independent, so any thread count gives the same bits. */
+static void add_column_sums(const grugan__gates *k, float *acc, const float *m, size_t rows,
+                            size_t cols, int threads)
 {
     enum { CHUNK = 64 };
     const size_t chunks = (cols + CHUNK - 1) / CHUNK;
@@ -544,10 +480,7 @@ static void add_column_sums(float *acc, const float *m, size_t rows, size_t cols
     for (size_t c = 0; c < chunks; c++) {
         const size_t j0 = c * CHUNK, w = cols - j0 < CHUNK ? cols - j0 : CHUNK;
         double sum[CHUNK] = {0};
-        for (size_t r = 0; r < rows; r++) {
-            const float *row = m + r * cols + j0;
-            for (size_t j = 0; j < w; j++) sum[j] += row[j];
-        }
+        k->sum_rows(rows, w, cols, m + j0, sum);
         for (size_t j = 0; j < w; j++) acc[j0 + j] += (float)sum[j];
     }
 }
@@ -579,6 +512,7 @@ static void dir_backward(grugan__gru_net *net, size_t l, size_t d, const float *
     s.dh = net->step_dh;
     s.len = net->len;
     s.threads = net->threads;
+    s.k = net->kernels;
     for (size_t k = T; k-- > 0;) {
         const size_t t = time_of(k, T, d);
         s.t = t;
@@ -610,8 +544,8 @@ static void dir_backward(grugan__gru_net *net, size_t l, size_t d, const float *
             grugan__sgemm(net->threads, H, H, TB, 1.0f, net->dgh + 2 * H, 1, h3, buf.ghn, h1, 1,
                           1.0f, g + o.w_hh + 2 * H * H, h1, 1);
         }
-        add_column_sums(g + o.b_ih, net->dgx, TB, 3 * H, net->threads);
-        add_column_sums(g + o.b_hh, net->dgh, TB, 3 * H, net->threads);
+        add_column_sums(net->kernels, g + o.b_ih, net->dgx, TB, 3 * H, net->threads);
+        add_column_sums(net->kernels, g + o.b_hh, net->dgh, TB, 3 * H, net->threads);
     }
     if (din) {
         /* din (TB, In) (+)= dgx (TB, 3H) W_ih (3H, In) */
@@ -672,6 +606,7 @@ void grugan__gru_step(const grugan__gru_net *net, size_t batch, const float *x, 
     s.len = NULL;
     s.t = 0;
     s.threads = net->threads;
+    s.k = net->kernels;
     for (size_t l = 0; l < sh->layers; l++) {
         const grugan__gru_offsets o = grugan__gru_layout(sh, l, 0);
         const float *in = l == 0 ? x : h + (l - 1) * B * H;

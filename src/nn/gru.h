@@ -16,6 +16,7 @@
 #define GRUGAN_NN_GRU_H
 
 #include "core/core.h"
+#include "nn/gates.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,6 +50,7 @@ typedef struct grugan__gru_net {
     float *params; /* borrowed */
     float *grads;  /* borrowed */
     int threads;
+    const grugan__gates *kernels; /* elementwise row kernels for this CPU */
 
     /* Workspace, sized for cap_batch * cap_steps rows. */
     size_t cap_batch, cap_steps;

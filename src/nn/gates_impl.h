@@ -1,0 +1,133 @@
+/*
+ * gates_impl.h - the elementwise GRU gate math of one batch row, written once
+ * and compiled by gates.c for several instruction sets. Include only from
+ * gates.c, with GATES_NAME(x) (adds a suffix) and GATES_TARGET (a target
+ * attribute, or nothing) defined. H is the hidden size; every array holds
+ * one row.
+ */
+
+/* Reset after (PyTorch):
+ *   r = sigmoid(gx_r + b_ir + gh_r + b_hr)    z = sigmoid(gx_z + b_iz + gh_z + b_hz)
+ *   ghn = gh_n + b_hn                         n = tanh(gx_n + b_in + r * ghn)
+ * g (3H): x W_ih^T on entry, r z n on exit; gh (3H) = h W_hh^T; ghn (H) out. */
+GATES_TARGET static void GATES_NAME(forward_after)(size_t H, float *g, const float *gh,
+                                                   const float *b_ih, const float *b_hh,
+                                                   float *ghn)
+{
+    float *r = g, *z = g + H, *n = g + 2 * H;
+#pragma omp simd
+    for (size_t j = 0; j < H; j++) {
+        r[j] = grugan__sigmoidf(r[j] + b_ih[j] + gh[j] + b_hh[j]);
+        z[j] = grugan__sigmoidf(z[j] + b_ih[H + j] + gh[H + j] + b_hh[H + j]);
+        ghn[j] = gh[2 * H + j] + b_hh[2 * H + j];
+        n[j] = grugan__tanhf(n[j] + b_ih[2 * H + j] + r[j] * ghn[j]);
+    }
+}
+
+/* Reset before, first half: r and z as above, then rh = r * h, the left
+ * operand of the second recurrent product. */
+GATES_TARGET static void GATES_NAME(forward_before_rz)(size_t H, float *g, const float *gh,
+                                                       const float *b_ih, const float *b_hh,
+                                                       const float *h, float *rh)
+{
+    float *r = g, *z = g + H;
+#pragma omp simd
+    for (size_t j = 0; j < H; j++) {
+        r[j] = grugan__sigmoidf(r[j] + b_ih[j] + gh[j] + b_hh[j]);
+        z[j] = grugan__sigmoidf(z[j] + b_ih[H + j] + gh[H + j] + b_hh[H + j]);
+        rh[j] = r[j] * h[j];
+    }
+}
+
+/* Reset before, second half, with ghn (H) = (r*h) W_hn^T:
+ *   n = tanh(gx_n + b_in + ghn + b_hn) */
+GATES_TARGET static void GATES_NAME(forward_before_n)(size_t H, float *g, const float *ghn,
+                                                      const float *b_ih, const float *b_hh)
+{
+    float *n = g + 2 * H;
+#pragma omp simd
+    for (size_t j = 0; j < H; j++) n[j] = grugan__tanhf(n[j] + b_ih[2 * H + j] + ghn[j] + b_hh[2 * H + j]);
+}
+
+/* h' = (1 - z) n + z h  (hn may be h) */
+GATES_TARGET static void GATES_NAME(blend)(size_t H, const float *z, const float *n,
+                                           const float *h, float *hn)
+{
+#pragma omp simd
+    for (size_t j = 0; j < H; j++) hn[j] = (1.0f - z[j]) * n[j] + z[j] * h[j];
+}
+
+/* Reset after, with g = dh' + dout (carried and output gradient):
+ *   dan = g (1 - z)(1 - n^2)   daz = g (h - n) z (1 - z)   dar = dan ghn r (1 - r)
+ *   dgx = [dar, daz, dan]      dgh = [dar, daz, dan * r]   dh := g z */
+GATES_TARGET static void GATES_NAME(backward_after)(size_t H, const float *gates,
+                                                    const float *ghn, const float *h, float *dh,
+                                                    const float *dout, float *dgx, float *dgh)
+{
+    const float *r = gates, *z = gates + H, *n = gates + 2 * H;
+#pragma omp simd
+    for (size_t j = 0; j < H; j++) {
+        const float g = dh[j] + dout[j];
+        const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
+        const float daz = g * (h[j] - n[j]) * z[j] * (1.0f - z[j]);
+        const float dar = dan * ghn[j] * r[j] * (1.0f - r[j]);
+        dgx[j] = dgh[j] = dar;
+        dgx[H + j] = dgh[H + j] = daz;
+        dgx[2 * H + j] = dan;
+        dgh[2 * H + j] = dan * r[j];
+        dh[j] = g * z[j];
+    }
+}
+
+/* Reset before, first half (n = tanh(gx_n + b_in + (r*h) W_hn^T + b_hn)):
+ *   dan = g (1 - z)(1 - n^2)   daz = g (h - n) z (1 - z)
+ *   dgx_n = dgh_n = dan        dgx_z = dgh_z = daz         dh := g z */
+GATES_TARGET static void GATES_NAME(backward_before_zn)(size_t H, const float *gates,
+                                                        const float *h, float *dh,
+                                                        const float *dout, float *dgx,
+                                                        float *dgh)
+{
+    const float *z = gates + H, *n = gates + 2 * H;
+#pragma omp simd
+    for (size_t j = 0; j < H; j++) {
+        const float g = dh[j] + dout[j];
+        const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
+        const float daz = g * (h[j] - n[j]) * z[j] * (1.0f - z[j]);
+        dgx[2 * H + j] = dgh[2 * H + j] = dan;
+        dgx[H + j] = dgh[H + j] = daz;
+        dh[j] = g * z[j];
+    }
+}
+
+/* Reset before, second half, with drh = dL/d(r*h) = dan W_hn:
+ *   dar = drh h r (1 - r)      dgx_r = dgh_r = dar         dh += drh r */
+GATES_TARGET static void GATES_NAME(backward_before_r)(size_t H, const float *gates,
+                                                       const float *h, const float *drh,
+                                                       float *dh, float *dgx, float *dgh)
+{
+    const float *r = gates;
+#pragma omp simd
+    for (size_t j = 0; j < H; j++) {
+        const float dar = drh[j] * h[j] * r[j] * (1.0f - r[j]);
+        dgx[j] = dgh[j] = dar;
+        dh[j] += drh[j] * r[j];
+    }
+}
+
+/* sum[j] += sum over rows r, in order, of m[r * stride + j], j < cols: the
+ * bias gradients, summed in double. */
+GATES_TARGET static void GATES_NAME(sum_rows)(size_t rows, size_t cols, size_t stride,
+                                              const float *m, double *sum)
+{
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = m + r * stride;
+#pragma omp simd
+        for (size_t j = 0; j < cols; j++) sum[j] += (double)row[j];
+    }
+}
+
+static const grugan__gates GATES_NAME(table) = {
+    GATES_NAME(forward_after),  GATES_NAME(forward_before_rz), GATES_NAME(forward_before_n),
+    GATES_NAME(blend),          GATES_NAME(backward_after),    GATES_NAME(backward_before_zn),
+    GATES_NAME(backward_before_r), GATES_NAME(sum_rows),
+};
