@@ -56,7 +56,7 @@ SONAME := libgrugan.so.$(MAJOR)
 SHARED := lib/libgrugan.so.$(VERSION)
 STATIC := lib/libgrugan.a
 
-.PHONY: all check check-asan install uninstall clean help bench
+.PHONY: all check check-asan install uninstall clean help bench examples demo
 .DELETE_ON_ERROR:
 
 all: $(SHARED) lib/$(SONAME) lib/libgrugan.so $(STATIC)
@@ -66,6 +66,9 @@ help:
 	@echo "make check        build and run the test suite"
 	@echo "make check-asan   the test suite with AddressSanitizer + UBSan"
 	@echo "make bench        speed against PyTorch on this machine"
+	@echo "make examples     build the example programs into build/examples/"
+	@echo "make demo         train on Sines for about 90 s and write a checkpoint, samples, a picture"
+	@echo "make docs         HTML API reference in build/docs/html (needs doxygen)"
 	@echo "make install      install (PREFIX, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, DESTDIR)"
 	@echo "make uninstall    remove exactly what install wrote"
 	@echo "make clean        remove build outputs"
@@ -130,6 +133,38 @@ build/asan/test_grugan: $(ASAN_TEST_OBJ) $(ASAN_LIB_OBJ)
 check-asan: build/asan/test_grugan
 	cd tests && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 CK_FORK=no ../build/asan/test_grugan
+
+# ---- examples (in-tree build: the static library and its private libs) -------
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLES := $(EXAMPLE_SRC:examples/%.c=build/examples/%)
+
+build/examples/%: examples/%.c include/grugan.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(STATIC) $(LIBS_PRIVATE)
+
+CXXFLAGS ?= $(CFLAGS)
+CXX_WARNINGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(WARNINGS))
+
+build/examples/embed: examples/embed.cpp include/grugan.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CXX) -std=c++11 $(CXX_WARNINGS) -Iinclude $(CXXFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(STATIC) $(LIBS_PRIVATE)
+
+examples: $(EXAMPLES) build/examples/embed
+
+demo: build/examples/train_sines
+	build/examples/train_sines --out build/demo $(DEMO_ARGS)
+
+# ---- API reference (optional tool: doxygen) ------------------------------------
+.PHONY: docs
+docs:
+	@if command -v doxygen >/dev/null 2>&1; then \
+	    mkdir -p build/docs && doxygen docs/Doxyfile && \
+	    echo "API reference: build/docs/html/index.html"; \
+	else \
+	    echo "make docs: doxygen is not installed (optional; on Debian: apt-get install doxygen), nothing built"; \
+	fi
 
 # ---- benchmark (docs/PERFORMANCE.md); BENCH_ARGS go to bench/gru_bench.c -----
 build/gru_bench: $(BENCH_SRC) include/grugan.h $(STATIC)

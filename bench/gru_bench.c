@@ -7,7 +7,7 @@
  * with the median milliseconds over the repeats that follow a warm-up.
  *
  *   forward            grugan_gru_forward(x, h0 = NULL, lengths = NULL, out, h_n)
- *   forward+backward   grugan_gru_zero_grad, grugan_gru_forward as above, then
+ *   forward+backward   grugan_params_zero_grad, grugan_gru_forward as above, then
  *                      grugan_gru_backward(d_out, d_hn = NULL, d_x, d_h0 = NULL,
  *                      GRUGAN_BACKWARD_PARAMS): parameter gradients and dL/dx,
  *                      what PyTorch computes for loss.backward() when x has
@@ -325,7 +325,7 @@ static int run_forward(bench_case *bc)
 static int run_forward_backward(bench_case *bc)
 {
     int rc = grugan_params_zero_grad(grugan_gru_params(bc->gru));
-    if (rc != GRUGAN_OK) return fail(bc, "grugan_gru_zero_grad", rc);
+    if (rc != GRUGAN_OK) return fail(bc, "grugan_params_zero_grad", rc);
     rc = run_forward(bc);
     if (rc != GRUGAN_OK) return rc;
     rc = grugan_gru_backward(bc->gru, bc->d_out, NULL, bc->d_x, NULL, GRUGAN_BACKWARD_PARAMS);

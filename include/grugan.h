@@ -460,6 +460,46 @@ GRUGAN_API int grugan_generator_step(grugan_generator *gen, size_t batch, const 
                                      const float *condition, const float *covariate,
                                      float *state, float *out);
 
+/** The configuration the generator was created with, every default
+ *  resolved. out->struct_size must be set (GRUGAN_GENERATOR_CONFIG_INIT). */
+GRUGAN_API int grugan_generator_get_config(const grugan_generator *gen,
+                                           grugan_generator_config *out);
+
+/** Attaches a per-feature scaler (as grugan_dataset_scaler gives it: x_scaled
+ *  = (x - offset) * scale), so that grugan_generator_unscale maps samples back
+ *  to data units and exports carry it. offset and scale (F) each; both NULL
+ *  removes it. The trainer attaches its dataset's scaler. */
+GRUGAN_API int grugan_generator_set_scaler(grugan_generator *gen, const float *offset,
+                                           const float *scale);
+
+/** Reads the attached scaler into offset and scale (F each, may be NULL);
+ *  GRUGAN_E_STATE if none is attached. */
+GRUGAN_API int grugan_generator_get_scaler(const grugan_generator *gen, float *offset,
+                                           float *scale);
+
+/** Maps `count` values (rows of F) from scaled to data units in place with
+ *  the attached scaler; GRUGAN_E_STATE if none is attached. */
+GRUGAN_API int grugan_generator_unscale(const grugan_generator *gen, float *values, size_t count);
+
+/** Writes a generator-only export (weights, architecture, scaler) to path
+ *  atomically, in the format of docs/FORMAT.md. */
+GRUGAN_API int grugan_generator_save(grugan_generator *gen, const char *path);
+
+/** As grugan_generator_save into caller memory (query the size with
+ *  buffer NULL, as grugan_trainer_save_buffer). */
+GRUGAN_API int grugan_generator_save_buffer(grugan_generator *gen, void *buffer, size_t capacity,
+                                            size_t *size);
+
+/** Creates a generator from a generator-only export or a full training
+ *  checkpoint (architecture, weights and scaler from the file). The caller
+ *  frees it with grugan_generator_free; `ctx` (NULL: default) must outlive it. */
+GRUGAN_API int grugan_generator_load(grugan_context *ctx, const char *path,
+                                     grugan_generator **out, grugan_error *err);
+
+/** As grugan_generator_load from `size` bytes of memory. */
+GRUGAN_API int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t size,
+                                            grugan_generator **out, grugan_error *err);
+
 /* ------------------------------------------------------------------------- */
 /* Discriminator                                                             */
 /* ------------------------------------------------------------------------- */
@@ -544,6 +584,11 @@ GRUGAN_API int grugan_discriminator_get(const grugan_discriminator *disc, int ke
 /** The discriminator's parameter set (NULL for an invalid handle). */
 GRUGAN_API grugan_params *grugan_discriminator_params(grugan_discriminator *disc);
 
+/** The configuration the discriminator was created with, every default
+ *  resolved. out->struct_size must be set (GRUGAN_DISCRIMINATOR_CONFIG_INIT). */
+GRUGAN_API int grugan_discriminator_get_config(const grugan_discriminator *disc,
+                                               grugan_discriminator_config *out);
+
 /** Logits per sequence for sequences of `steps` steps: steps for per-step
  *  logits, 1 otherwise (0 for an invalid handle or a length CONV1D refuses). */
 GRUGAN_API size_t grugan_discriminator_logit_count(const grugan_discriminator *disc,
@@ -567,7 +612,7 @@ GRUGAN_API int grugan_discriminator_forward(grugan_discriminator *disc, size_t b
                                             const size_t *lengths, float *logits);
 
 /** Copies the features of the last forward, (B, feature_count), into dst;
- *  `count` must equal B * feature_count. */
+ *  `count` must equal B * feature_count. GRUGAN_E_STATE before a forward. */
 GRUGAN_API int grugan_discriminator_features(const grugan_discriminator *disc, float *dst,
                                              size_t count);
 
@@ -580,6 +625,8 @@ GRUGAN_API int grugan_discriminator_features(const grugan_discriminator *disc, f
  *   flags      GRUGAN_BACKWARD_PARAMS: parameter gradients accumulated;
  *              GRUGAN_BACKWARD_INPUT_ONLY: only d_x, gradients untouched (the
  *              frozen discriminator of a generator update)
+ * Fails with GRUGAN_E_STATE when no forward preceded it; may be called more
+ * than once for the same forward.
  */
 GRUGAN_API int grugan_discriminator_backward(grugan_discriminator *disc, const float *d_logits,
                                              const float *d_features, float *d_x, int flags);
@@ -669,10 +716,14 @@ GRUGAN_API int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim,
  * As in torch, hyperparameters are doubles (Python floats); the scalars made
  * from them (1 - b1, lr / (1 - b1^t), sqrt(1 - b2^t), ...) are computed in
  * double, then the elementwise arithmetic runs in float in torch's order of
- * operations. One deliberate difference: centered RMSprop takes
- * sqrt(max(sq - ga^2, 0)) where rounding would give torch a NaN.
- * The optimizer runs over the flat value and gradient blocks of its parameter
- * set; results are bit-identical for every thread count.
+ * operations, with the multiply-adds of torch's add_(x, alpha=a) and
+ * addcmul_ rounded once (fused), as torch's AVX2 and AVX-512 CPU kernels
+ * round them: on such CPUs the results are torch's bits (the test suite
+ * checks it on torch's output). One deliberate difference: centered RMSprop
+ * takes sqrt(max(sq - ga^2, 0)) where rounding would give torch a NaN. The
+ * optimizer runs over the flat value and gradient blocks of its parameter
+ * set; every operation is correctly rounded, so the results are the same
+ * bits on every machine and for every thread count.
  */
 #define GRUGAN_OPT_ADAM    0 /**< torch.optim.Adam (default) */
 #define GRUGAN_OPT_ADAMW   1 /**< torch.optim.AdamW (decoupled weight decay) */
@@ -820,23 +871,37 @@ GRUGAN_API int grugan_optimizer_state_write(grugan_optimizer *opt, const float *
  * time order, optional header, locale-independent numbers); a NumPy .npy file
  * (float32 or float64, C order; 2-D (rows, F) is a series, 3-D (N, T, F) is
  * sequences). File readers report every bad row with its line number.
+ *
+ * CSV: LF or CRLF line ends (the last one optional; empty lines at the end
+ * are ignored, elsewhere refused); fields quoted as in RFC 4180 allowed;
+ * spaces and tabs around fields ignored; numbers [+-]digits[.digits][e[+-]
+ * digits] (also ".5", "5."), read without the C locale; only the kept
+ * columns are parsed, so the others may hold text such as dates. Failures,
+ * with "line L, column K" (both from 1, the header being line 1) in the
+ * message: no number, empty field, wrong field count, no data rows:
+ * GRUGAN_E_FORMAT; nan or inf: GRUGAN_E_NONFINITE; beyond the float range:
+ * GRUGAN_E_RANGE. Files that cannot be read: GRUGAN_E_IO.
  */
 #define GRUGAN_SCALE_MINMAX     0 /**< per feature to [0, 1] (default; sigmoid generators) */
 #define GRUGAN_SCALE_MINMAX_SYM 1 /**< per feature to [-1, 1] (tanh generators) */
 #define GRUGAN_SCALE_NONE       2 /**< data used as given */
 
-#define GRUGAN_CSV_HEADER_AUTO 0 /**< a first row that is not all numbers is a header (default) */
+#define GRUGAN_CSV_HEADER_AUTO 0 /**< a first row with a kept field that is empty or no
+                                      number is a header (default) */
 #define GRUGAN_CSV_HEADER_YES  1 /**< the first row is a header */
 #define GRUGAN_CSV_HEADER_NO   2 /**< every row is data */
 
 typedef struct grugan_dataset_config {
     size_t struct_size;       /**< use GRUGAN_DATASET_CONFIG_INIT */
-    size_t sequence_length;   /**< T for series, CSV and 2-D NPY sources (required there) */
+    size_t sequence_length;   /**< T for series, CSV and 2-D NPY sources (required there);
+                                   arrays and 3-D NPY: 0 or their T */
     size_t stride;            /**< window stride for series; 0: 1 */
     int32_t scaling;          /**< GRUGAN_SCALE_* (0: min-max to [0, 1]) */
     int32_t csv_header;       /**< GRUGAN_CSV_HEADER_* */
-    int32_t csv_delimiter;    /**< a single byte; 0: ',' */
-    const size_t *columns;    /**< CSV/series columns to keep, in this order; NULL: all */
+    int32_t csv_delimiter;    /**< a single byte, not '"', CR, LF, a digit, '.', '+', '-',
+                                   'e' or 'E'; 0: ',' */
+    const size_t *columns;    /**< 0-based columns (features) to keep, in this order, for
+                                   every source; NULL: all */
     size_t num_columns;       /**< entries in columns */
     uint64_t seed;            /**< seed of the minibatch order */
 } grugan_dataset_config;
@@ -847,16 +912,19 @@ typedef struct grugan_dataset grugan_dataset;
 
 /** From a caller's array of n sequences (n, T, F); the data are copied, so
  *  the caller's arrays need not outlive the call. conditions (n, C) and
- *  lengths (n, each 1..T) are optional (NULL, or C = 0). `ctx` (NULL:
- *  default) must outlive the dataset; free it with grugan_dataset_free. */
+ *  lengths (n, each 1..T) are optional (NULL, or C = 0). Steps past a
+ *  sequence's length are not read (they may hold anything) and are stored
+ *  as 0. `ctx` (NULL: default) must outlive the dataset; free it with
+ *  grugan_dataset_free. */
 GRUGAN_API int grugan_dataset_from_array(grugan_context *ctx, const grugan_dataset_config *config,
                                          const float *data, size_t n, size_t steps,
                                          size_t features, const float *conditions,
                                          size_t condition_size, const size_t *lengths,
                                          grugan_dataset **out, grugan_error *err);
 
-/** From a long series (rows, F), cut into windows of config->sequence_length
- *  steps every config->stride rows (copied). */
+/** From a long series (rows, F), cut into N = (rows - T) / stride + 1
+ *  windows of T = config->sequence_length steps every config->stride rows
+ *  (copied); rows < T fails with GRUGAN_E_SIZE. */
 GRUGAN_API int grugan_dataset_from_series(grugan_context *ctx,
                                           const grugan_dataset_config *config,
                                           const float *series, size_t rows, size_t features,
@@ -895,7 +963,10 @@ GRUGAN_API int grugan_dataset_shape(const grugan_dataset *ds, size_t *n, size_t 
                                     size_t *features, size_t *condition_size);
 
 /** The fitted scaler: x_scaled = (x - offset) * scale, per feature; offset
- *  and scale (F) each, may be NULL. GRUGAN_SCALE_NONE gives 0 and 1. */
+ *  and scale (F) each, may be NULL. Fitted on every valid step of every
+ *  sequence: GRUGAN_SCALE_MINMAX offset = min, scale = 1 / (max - min + 1e-7)
+ *  (TimeGAN's epsilon); GRUGAN_SCALE_MINMAX_SYM offset = (min + max) / 2,
+ *  scale = 2 / (max - min + 1e-7); GRUGAN_SCALE_NONE 0 and 1. */
 GRUGAN_API int grugan_dataset_scaler(const grugan_dataset *ds, float *offset, float *scale);
 
 /** Maps `count` values (count a multiple of F, rows of F features) from data
@@ -915,8 +986,11 @@ GRUGAN_API int grugan_dataset_get(const grugan_dataset *ds, size_t index, float 
  * The next minibatch of B sequences in shuffled order: each epoch is a fresh
  * permutation drawn from (seed, epoch); a batch never straddles two epochs
  * (the remainder of an epoch smaller than B is skipped), so B <= N.
- *   x (B, T, F), conditions (B, C) or NULL, lengths (B) or NULL,
- *   epoch receives the epoch the batch belongs to (may be NULL).
+ *   x (B, T, F), conditions (B, C) or NULL, lengths (B) or NULL (T for
+ *   datasets without lengths), epoch receives the epoch the batch belongs to
+ *   (may be NULL).
+ * The permutation depends on (seed, epoch) only, not on batch sizes. Never
+ * allocates; a failing call leaves the position unchanged.
  */
 GRUGAN_API int grugan_dataset_next_batch(grugan_dataset *ds, size_t batch, float *x,
                                          float *conditions, size_t *lengths, uint64_t *epoch);
@@ -925,7 +999,8 @@ GRUGAN_API int grugan_dataset_next_batch(grugan_dataset *ds, size_t batch, float
  *  for checkpoints. */
 GRUGAN_API int grugan_dataset_position(const grugan_dataset *ds, uint64_t *epoch,
                                        uint64_t *offset);
-/** Restores a position returned by grugan_dataset_position. */
+/** Restores a position returned by grugan_dataset_position (offset 0..N),
+ *  on this or on an identical dataset, to resume its stream exactly. */
 GRUGAN_API int grugan_dataset_set_position(grugan_dataset *ds, uint64_t epoch, uint64_t offset);
 
 /* ------------------------------------------------------------------------- */
@@ -1040,6 +1115,90 @@ GRUGAN_API int grugan_trainer_save_buffer(grugan_trainer *tr, void *buffer, size
 
 /** As grugan_trainer_load from `size` bytes of memory. */
 GRUGAN_API int grugan_trainer_load_buffer(grugan_trainer *tr, const void *buffer, size_t size);
+
+/* ------------------------------------------------------------------------- */
+/* Sample quality: the TimeGAN metrics                                        */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * The discriminative and predictive scores of TimeGAN (Yoon et al., NeurIPS
+ * 2019) as its reference code computes them (docs/QUALITY.md has the details):
+ * a 1-layer GRU with hidden size max(1, F/2) in the TF1 GRUCell convention,
+ * Adam (lr 1e-3), minibatches of 128. Inputs are (N, T, F) arrays scaled to
+ * [0, 1]; values outside [0, 1] are refused with GRUGAN_E_RANGE, NaN and Inf
+ * with GRUGAN_E_NONFINITE. Shared by both scores:
+ *   - `config` NULL means every default; `err` (may be NULL) receives the
+ *     code and a message on failure; mean and std are written on success only.
+ *   - mean and std are over the repetitions; std is the population standard
+ *     deviation (divided by the number of repetitions, as numpy.std).
+ *   - Each repetition trains a fresh model (weights initialized as
+ *     torch.nn.GRU and torch.nn.Linear) on its own splits and minibatches;
+ *     all of them depend only on (seed, repetition), so the scores are the
+ *     same bits for every thread count. With several threads, repetitions run
+ *     in parallel, one per thread (a model this small does not gain from
+ *     threads inside one repetition).
+ *   - Workspaces are allocated once per call; the data are only read.
+ */
+typedef struct grugan_metric_config {
+    size_t struct_size;   /**< use GRUGAN_METRIC_CONFIG_INIT */
+    size_t repetitions;   /**< independent repetitions (mean and std); 0: 10 */
+    size_t iterations;    /**< training iterations; 0: 2000 (discriminative), 5000 (predictive) */
+    size_t batch_size;    /**< 0: 128 */
+    uint64_t seed;        /**< seed of splits, batches and weights */
+    int32_t threads;      /**< 1..256 (as GRUGAN_KEY_THREADS); 0: 1 */
+} grugan_metric_config;
+
+#define GRUGAN_METRIC_CONFIG_INIT { sizeof(grugan_metric_config), 0, 0, 0, 0, 0 }
+
+/**
+ * Discriminative score: real and synthetic are each split 80/20; a GRU
+ * classifier (last state, linear, sigmoid, binary cross-entropy) is trained to
+ * tell them apart on the 80% parts; score = |accuracy on the 20% parts - 0.5|.
+ * 0 is best. real (n_real, T, F), synthetic (n_synth, T, F); both need at
+ * least 5 sequences. mean and std over the repetitions (std may be NULL).
+ * Each minibatch holds min(batch_size, training part) sequences of each set.
+ */
+GRUGAN_API int grugan_discriminative_score(grugan_context *ctx, const grugan_metric_config *config,
+                                           const float *real, size_t n_real,
+                                           const float *synthetic, size_t n_synth,
+                                           size_t steps, size_t features, double *mean,
+                                           double *std, grugan_error *err);
+
+/**
+ * Predictive score ("train on synthetic, test on real"): a GRU with a per-step
+ * linear + sigmoid head learns to predict feature F-1 at step t+1 from
+ * features 0..F-2 at step t on the synthetic data (mean absolute error loss);
+ * score = its mean absolute error on all real sequences (the mean over them
+ * of each sequence's mean over its T-1 predicted steps). Needs F >= 2,
+ * T >= 2, at least one sequence of each; a minibatch holds min(batch_size,
+ * n_synth) sequences. std may be NULL.
+ */
+GRUGAN_API int grugan_predictive_score(grugan_context *ctx, const grugan_metric_config *config,
+                                       const float *real, size_t n_real,
+                                       const float *synthetic, size_t n_synth, size_t steps,
+                                       size_t features, double *mean, double *std,
+                                       grugan_error *err);
+
+/**
+ * Cheap statistics to log during training, each averaged over features:
+ *   mean_error  |mean_real - mean_synth| per feature (over all sequences and steps)
+ *   std_error   |std_real - std_synth| per feature (population std, same values)
+ *   acf_error   mean over lags 1..max_lag of |acf_real(lag) - acf_synth(lag)|,
+ *               the autocorrelation of each feature within sequences, pooled
+ *               over sequences: acf(k) = mean over sequences i and steps
+ *               t < T-k of (x[i,t] - m)(x[i,t+k] - m), divided by the
+ *               variance (m and the variance of the feature as above; acf is
+ *               0 for a constant feature)
+ * Computed in double in a fixed order; the data need not be scaled. Any
+ * output may be NULL; acf_error needs 1 <= max_lag < T (max_lag is ignored
+ * when acf_error is NULL). Fails with GRUGAN_E_INVALID (NULL data),
+ * GRUGAN_E_SIZE (a zero size, or a size that overflows), GRUGAN_E_RANGE
+ * (max_lag), GRUGAN_E_NONFINITE (NaN/Inf in the data); nothing is written then.
+ */
+GRUGAN_API int grugan_statistics_error(const float *real, size_t n_real, const float *synthetic,
+                                       size_t n_synth, size_t steps, size_t features,
+                                       size_t max_lag, double *mean_error, double *std_error,
+                                       double *acf_error);
 
 #ifdef __cplusplus
 }

@@ -674,7 +674,7 @@ START_TEST(npy_header_variants)
     {
         static const unsigned char old[] =
             "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }"
-            "        \n\x00\x00\x80\x3f";
+            "          \n\x00\x00\x80\x3f";
         grugan__npy_array a;
         char msg[GRUGAN__MESSAGE_CAP];
         ck_assert_msg(npy(old, sizeof old - 1, &a, msg) == GRUGAN_OK, "%s", msg);

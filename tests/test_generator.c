@@ -1199,13 +1199,167 @@ START_TEST(failed_allocations_leak_nothing)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------- */
+/* A custom training loop on the public API                                  */
+/* ------------------------------------------------------------------------- */
+
+/* Real data: sines of one period over T steps, random phase, amplitude
+ * ~ U(0.4, 0.8), a little noise; the statistic is the mean amplitude
+ * sqrt(2 mean_t x_t^2) of a set of sequences (0.6 for the real ones). */
+enum { GAN_T = 12, GAN_B = 32, GAN_EVAL = 500 };
+
+static double gan_uniform(uint64_t *state)
+{
+    *state = *state * 6364136223846793005u + 1442695040888963407u;
+    return (double)(*state >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static void gan_real_batch(uint64_t *state, float *x)
+{
+    const double two_pi = 6.283185307179586;
+    for (size_t b = 0; b < GAN_B; b++) {
+        const double A = 0.4 + 0.4 * gan_uniform(state), phase = two_pi * gan_uniform(state);
+        for (size_t t = 0; t < GAN_T; t++)
+            x[b * GAN_T + t] = (float)(A * sin(two_pi * (double)t / GAN_T + phase) +
+                                       0.03 * (gan_uniform(state) - 0.5));
+    }
+}
+
+static double gan_mean_amplitude(const float *x, size_t n)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double sq = 0;
+        for (size_t t = 0; t < GAN_T; t++) sq += (double)x[i * GAN_T + t] * x[i * GAN_T + t];
+        sum += sqrt(2 * sq / GAN_T);
+    }
+    return sum / (double)n;
+}
+
+/* A tiny GAN written by a user: generator, discriminator, BCE losses, Adam;
+ * the frozen discriminator of the generator update runs INPUT_ONLY. The mean
+ * amplitude of the samples moves from about 0.14 to the real 0.6. */
+START_TEST(custom_training_loop_learns_the_amplitude)
+{
+    const int kind = _i == 0 ? GRUGAN_DISC_GRU : GRUGAN_DISC_CONV1D;
+    grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
+    grugan_discriminator_config dc = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
+    grugan_optimizer_config oc = GRUGAN_OPTIMIZER_CONFIG_INIT;
+    grugan_generator *g = NULL;
+    grugan_discriminator *d = NULL;
+    grugan_optimizer *og = NULL, *od = NULL;
+    float *real = falloc(GAN_B * GAN_T), *fake = falloc(GAN_B * GAN_T);
+    float *logits = falloc(GAN_B * GAN_T), *dl = falloc(GAN_B * GAN_T);
+    float *dx = falloc(GAN_B * GAN_T), *samples = falloc(GAN_EVAL * GAN_T), loss;
+    uint64_t state = 12345;
+    size_t per_seq;
+    double start, late = 0;
+    int n_late = 0;
+    const int iterations = kind == GRUGAN_DISC_GRU ? 1000 : 600;
+
+    gc.noise_size = 4;
+    gc.output_size = 1;
+    gc.hidden_size = 16;
+    gc.num_layers = 1;
+    gc.output_activation = GRUGAN_ACT_TANH;
+    gc.seed = 1;
+    dc.kind = kind;
+    dc.input_size = 1;
+    dc.hidden_size = 16;
+    dc.num_layers = 1;
+    dc.sequence_length = GAN_T;
+    dc.conv_layers = 2;
+    dc.channels = 8;
+    dc.kernel_size = 3;
+    dc.seed = 2;
+    oc.lr = 3e-3f;
+    oc.beta1 = 0.5f;
+    ck_assert_int_eq(grugan_generator_create(NULL, &gc, &g, NULL), GRUGAN_OK);
+    ck_assert_int_eq(grugan_discriminator_create(NULL, &dc, &d, NULL), GRUGAN_OK);
+    ck_assert_int_eq(grugan_optimizer_create(NULL, &oc, grugan_generator_params(g), &og, NULL),
+                     GRUGAN_OK);
+    ck_assert_int_eq(grugan_optimizer_create(NULL, &oc, grugan_discriminator_params(d), &od,
+                                             NULL),
+                     GRUGAN_OK);
+    per_seq = grugan_discriminator_logit_count(d, GAN_T);
+    ck_assert_uint_eq(per_seq, kind == GRUGAN_DISC_GRU ? GAN_T : 1);
+
+    ck_assert_int_eq(grugan_generator_sample(g, 99, GAN_EVAL, GAN_T, NULL, NULL, samples),
+                     GRUGAN_OK);
+    start = gan_mean_amplitude(samples, GAN_EVAL);
+    ck_assert_msg(start < 0.3, "the untrained generator already has amplitude %g", start);
+
+    for (int it = 0; it < iterations; it++) {
+        /* discriminator: real -> 1, fake -> 0 */
+        gan_real_batch(&state, real);
+        ck_assert_int_eq(grugan_optimizer_zero_grad(od), GRUGAN_OK);
+        ck_assert_int_eq(grugan_discriminator_forward(d, GAN_B, GAN_T, real, NULL, NULL, logits),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_loss(GRUGAN_LOSS_BCE, GRUGAN_TARGET_REAL, GAN_B, per_seq, logits,
+                                     NULL, 0.0f, &loss, dl),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_discriminator_backward(d, dl, NULL, NULL, GRUGAN_BACKWARD_PARAMS),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_generator_forward(g, GAN_B, GAN_T, NULL, NULL, NULL, fake),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_discriminator_forward(d, GAN_B, GAN_T, fake, NULL, NULL, logits),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_loss(GRUGAN_LOSS_BCE, GRUGAN_TARGET_FAKE, GAN_B, per_seq, logits,
+                                     NULL, 0.0f, &loss, dl),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_discriminator_backward(d, dl, NULL, NULL, GRUGAN_BACKWARD_PARAMS),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_optimizer_step(od), GRUGAN_OK);
+
+        /* generator: through the frozen discriminator */
+        ck_assert_int_eq(grugan_optimizer_zero_grad(og), GRUGAN_OK);
+        ck_assert_int_eq(grugan_generator_forward(g, GAN_B, GAN_T, NULL, NULL, NULL, fake),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_discriminator_forward(d, GAN_B, GAN_T, fake, NULL, NULL, logits),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_loss(GRUGAN_LOSS_BCE, GRUGAN_TARGET_GENERATOR, GAN_B, per_seq,
+                                     logits, NULL, 0.0f, &loss, dl),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_discriminator_backward(d, dl, NULL, dx,
+                                                       GRUGAN_BACKWARD_INPUT_ONLY),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_generator_backward(g, dx), GRUGAN_OK);
+        ck_assert_int_eq(grugan_optimizer_step(og), GRUGAN_OK);
+
+        /* the statistic over the second half (GAN training oscillates) */
+        if ((it + 1) % 50 == 0 && it + 1 > iterations / 2) {
+            ck_assert_int_eq(
+                grugan_generator_sample(g, 99, GAN_EVAL, GAN_T, NULL, NULL, samples),
+                GRUGAN_OK);
+            late += gan_mean_amplitude(samples, GAN_EVAL);
+            n_late++;
+        }
+    }
+    late /= n_late;
+    ck_assert_msg(fabs(late - 0.6) < 0.12, "%s discriminator: mean amplitude %g -> %g, want 0.6",
+                  kind == GRUGAN_DISC_GRU ? "GRU" : "CONV1D", start, late);
+    grugan_optimizer_free(og);
+    grugan_optimizer_free(od);
+    grugan_generator_free(g);
+    grugan_discriminator_free(d);
+    free(real);
+    free(fake);
+    free(logits);
+    free(dl);
+    free(dx);
+    free(samples);
+}
+END_TEST
+
 Suite *suite_generator(void)
 {
     Suite *s = suite_create("generator");
     TCase *ref = tcase_create("generator_gradients");
     TCase *api = tcase_create("generator_api");
+    TCase *loop = tcase_create("custom_loop");
     tcase_set_timeout(ref, 120);
     tcase_set_timeout(api, 120);
+    tcase_set_timeout(loop, 300);
     tcase_add_loop_test(ref, forward_and_gradients_match_reference, 0, (int)NUM_CASES);
     tcase_add_loop_test(ref, reference_gradients_pass_finite_differences, 0, (int)NUM_CASES);
     tcase_add_loop_test(ref, float_gradients_pass_finite_differences, 0, (int)NUM_CASES);
@@ -1219,7 +1373,9 @@ Suite *suite_generator(void)
     tcase_add_test(api, bad_configs_are_refused);
     tcase_add_test(api, bad_calls_fail_cleanly_and_write_nothing);
     tcase_add_test(api, failed_allocations_leak_nothing);
+    tcase_add_loop_test(loop, custom_training_loop_learns_the_amplitude, 0, 2);
     suite_add_tcase(s, ref);
     suite_add_tcase(s, api);
+    suite_add_tcase(s, loop);
     return s;
 }

@@ -8,9 +8,11 @@
 
 #include "golden_io.h"
 #include "grugan.h"
-#include "model/params.h" /* only to plant NaN/Inf in a gradient block */
+#include "model/params.h"    /* only to plant NaN/Inf in a gradient block */
+#include "train/optimizer.h" /* only to force the portable update loops */
 
 #include <float.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -203,22 +205,36 @@ static double expect_close(const char *file, const char *what, const float *got,
     return worst;
 }
 
+/* _i: file, and (bit 0 of _i) the portable or the default update loops */
+/* With torch's fused multiply-adds (torch_fused 1 in the file) the results
+ * are torch's bits exactly. */
+static void expect_same_bits(const char *file, const char *what, const float *got,
+                             const float *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&got[i], &want[i], sizeof got[i]) != 0)
+            ck_abort_msg("%s: %s[%zu] = %.9g, torch %.9g: not the same bits", file, what, i,
+                         (double)got[i], (double)want[i]);
+}
+
 START_TEST(updates_match_torch_optim)
 {
-    const char *file = optim_files[_i];
+    const char *file = optim_files[_i / 2];
+    const bool portable = _i % 2;
     golden_file g;
     grugan_gru *gru = gru_new(3, 2, 1);
     grugan_params *p = grugan_gru_params(gru);
     grugan_optimizer_config cfg = GRUGAN_OPTIMIZER_CONFIG_INIT;
     grugan_optimizer *opt;
     const size_t n_tensors = grugan_params_count(p);
-    long kind = -1, steps = 0;
+    long kind = -1, steps = 0, fused = 0;
     double v, switch_step = 0;
     uint64_t count = 0;
 
     golden_open(file, &g);
     ck_assert_int_eq(golden_config_int(&g, "kind", &kind), 0);
     ck_assert_int_eq(golden_config_int(&g, "steps", &steps), 0);
+    ck_assert_int_eq(golden_config_int(&g, "torch_fused", &fused), 0);
     ck_assert_uint_eq(n_tensors, 4);
     ck_assert_uint_eq(grugan_params_num_scalars(p), 42);
     cfg.kind = (int32_t)kind;
@@ -243,6 +259,7 @@ START_TEST(updates_match_torch_optim)
         ck_assert_int_eq(grugan_params_write(p, t, init->data, init->count), GRUGAN_OK);
     }
     opt = opt_new(&cfg, p);
+    grugan__optimizer_use_portable(opt, portable);
 
     for (long k = 1; k <= steps; k++) {
         char tname[GOLDEN_NAME_MAX + 16];
@@ -276,6 +293,7 @@ START_TEST(updates_match_torch_optim)
             ck_assert_uint_le(numel, 64);
             ck_assert_int_eq(grugan_params_read(p, t, got, numel), GRUGAN_OK);
             expect_close(file, tname, got, want->data, numel, OPT_ABS, OPT_REL);
+            if (fused) expect_same_bits(file, tname, got, want->data, numel);
         }
     }
     ck_assert_int_eq(grugan_optimizer_step_count(opt, &count), GRUGAN_OK);
@@ -291,6 +309,7 @@ START_TEST(updates_match_torch_optim)
         if (want) {
             ck_assert_uint_eq(n_state, want->count);
             expect_close(file, "state", state, want->data, n_state, OPT_ABS, OPT_REL);
+            if (fused) expect_same_bits(file, "state", state, want->data, n_state);
         } else {
             ck_assert_uint_eq(n_state, 0);
         }
@@ -719,6 +738,53 @@ START_TEST(bit_identical_at_one_and_two_threads)
     free(s2);
     free(gr1);
     free(gr2);
+    grugan_optimizer_free(o1);
+    grugan_optimizer_free(o2);
+    grugan_gru_free(g1);
+    grugan_gru_free(g2);
+}
+END_TEST
+
+START_TEST(portable_and_vector_loops_give_the_same_bits)
+{
+    const opt_case *c = &cases[_i];
+    const grugan_optimizer_config cfg = case_config(c);
+    grugan_gru *g1 = gru_new(8, 64, 31), *g2 = gru_new(8, 64, 31);
+    grugan_params *p1 = grugan_gru_params(g1), *p2 = grugan_gru_params(g2);
+    grugan_optimizer *o1 = opt_new(&cfg, p1), *o2 = opt_new(&cfg, p2);
+    const size_t n = grugan_params_num_scalars(p1);
+    float *v1, *v2, *s1, *s2;
+    size_t ns1, ns2;
+    uint64_t t1, t2;
+
+    grugan__optimizer_use_portable(o1, true);
+    grugan__optimizer_use_portable(NULL, true); /* a no-op */
+    for (uint64_t k = 0; k < 4; k++) {
+        /* gradients with zeros of both signs and tiny values mixed in */
+        float *gr = falloc(n);
+        for (size_t i = 0; i < n; i++) {
+            const float h = hash_value(40 + k, i);
+            gr[i] = i % 7 == 0 ? (i % 2 ? -0.0f : 0.0f) : i % 11 == 0 ? h * 1e-30f : h;
+        }
+        grads_write_all(p1, gr);
+        grads_write_all(p2, gr);
+        free(gr);
+        ck_assert_int_eq(grugan_optimizer_clip_grad_norm(o1, 3.0f, NULL), GRUGAN_OK);
+        ck_assert_int_eq(grugan_optimizer_clip_grad_norm(o2, 3.0f, NULL), GRUGAN_OK);
+        ck_assert_int_eq(grugan_optimizer_step(o1), GRUGAN_OK);
+        ck_assert_int_eq(grugan_optimizer_step(o2), GRUGAN_OK);
+    }
+    v1 = values_copy(p1);
+    v2 = values_copy(p2);
+    ck_assert_msg(memcmp(v1, v2, n * sizeof *v1) == 0, "%s: values differ", c->name);
+    s1 = state_copy(o1, &ns1, &t1);
+    s2 = state_copy(o2, &ns2, &t2);
+    ck_assert_uint_eq(ns1, ns2);
+    if (ns1) ck_assert_mem_eq(s1, s2, ns1 * sizeof *s1);
+    free(v1);
+    free(v2);
+    free(s1);
+    free(s2);
     grugan_optimizer_free(o1);
     grugan_optimizer_free(o2);
     grugan_gru_free(g1);
@@ -1168,7 +1234,7 @@ Suite *suite_optimizer(void)
     TCase *api = tcase_create("optimizer_api");
     tcase_set_timeout(golden, 60);
     tcase_set_timeout(api, 120);
-    tcase_add_loop_test(golden, updates_match_torch_optim, 0, (int)N_OPTIM_FILES);
+    tcase_add_loop_test(golden, updates_match_torch_optim, 0, (int)(2 * N_OPTIM_FILES));
     tcase_add_loop_test(golden, clip_grad_norm_matches_torch, 0,
                         (int)(sizeof clip_files / sizeof clip_files[0]));
     tcase_add_test(golden, clip_grad_norm_matches_double);
@@ -1176,6 +1242,7 @@ Suite *suite_optimizer(void)
     tcase_add_test(api, state_size_layout_and_refusals);
     tcase_add_loop_test(api, non_finite_gradients_change_nothing, 0, (int)N_CASES);
     tcase_add_loop_test(api, bit_identical_at_one_and_two_threads, 0, (int)N_CASES);
+    tcase_add_loop_test(api, portable_and_vector_loops_give_the_same_bits, 0, (int)N_CASES);
     tcase_add_test(api, key_bounds_are_documented);
     tcase_add_test(api, defaults_and_settings_by_key);
     tcase_add_test(api, learning_rate_schedule_takes_effect_at_the_next_step);

@@ -11,30 +11,55 @@
  * second thread costs more than it saves (measured with bench/gemm_bench). */
 #define GRUGAN__GEMM_THREAD_MIN_WORK (32u * 1024u)
 
-/* Whether BLIS's sgemm micro-kernel is an optimized one, asked once: the
- * query costs about a microsecond (it builds a reference context). */
+/* Below this many multiply-adds the own kernel beats an optimized BLIS of the
+ * same vector width: BLIS packs both operands whatever their size. */
+#define GRUGAN__GEMM_SMALL_WORK (4.0 * 1024.0 * 1024.0)
+
+/* What BLIS's sgemm micro-kernel is here: 0 the reference one (BLIS did not
+ * recognize the CPU), 1 an optimized one, 2 an optimized AVX-512 one. Asked
+ * once: the query costs about a microsecond (it builds a context). */
 static pthread_once_t blis_query_once = PTHREAD_ONCE_INIT;
-static int blis_optimized;
+static int blis_kernel_class;
 
 static void blis_query(void)
 {
+    arch_t id;
     bli_init();
-    blis_optimized =
-        bli_gks_l3_ukr_impl_type(BLIS_GEMM_UKR, BLIS_NAT, BLIS_FLOAT) == BLIS_OPTIMIZED_UKERNEL;
+    id = bli_arch_query_id();
+    if (bli_gks_l3_ukr_impl_type(BLIS_GEMM_UKR, BLIS_NAT, BLIS_FLOAT) != BLIS_OPTIMIZED_UKERNEL)
+        blis_kernel_class = 0;
+    else
+        blis_kernel_class = id == BLIS_ARCH_SKX || id == BLIS_ARCH_KNL ? 2 : 1;
+}
+
+static int blis_class(void)
+{
+    pthread_once(&blis_query_once, blis_query);
+    return blis_kernel_class;
 }
 
 int grugan__blis_is_optimized(void)
 {
-    pthread_once(&blis_query_once, blis_query);
-    return blis_optimized;
+    return blis_class() > 0;
 }
 
-/* The own kernel or BLIS for this shape. Must not depend on the thread count. */
+/*
+ * The own kernel or BLIS for this shape, from measurements of the GRU's
+ * products (gemm_kernel.c): the own kernel whenever BLIS runs its reference
+ * micro-kernel or a narrower one than ours; against an optimized BLIS of the
+ * same width, for all but large products (AVX-512) or for small products
+ * and short inner sizes (AVX2). Must not depend on the thread count.
+ */
 static int use_own_kernel(size_t m, size_t n, size_t k)
 {
-    if (!grugan__gemm_isa_vectorized(grugan__gemm_isa_best())) return 0;
-    if (!grugan__blis_is_optimized()) return 1;
-    return (double)m * (double)n * (double)k <= 256.0 * 1024.0;
+    const int isa = grugan__gemm_isa_best(), blis = blis_class();
+    const double work = (double)m * (double)n * (double)k;
+    if (!grugan__gemm_isa_vectorized(isa)) return 0;
+    if (isa == GRUGAN__GEMM_ISA_PORTABLE) /* about the speed of BLIS's reference kernel */
+        return blis == 0 && work <= GRUGAN__GEMM_SMALL_WORK;
+    if (blis == 0 || (isa == GRUGAN__GEMM_ISA_AVX512 && blis < 2)) return 1;
+    if (isa == GRUGAN__GEMM_ISA_AVX512) return m < 512 || n < 512 || k < 512;
+    return work <= GRUGAN__GEMM_SMALL_WORK || k <= 128;
 }
 
 static void blis_sgemm(int threads, size_t m, size_t n, size_t k, float alpha, const float *a,

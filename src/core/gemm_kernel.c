@@ -23,7 +23,6 @@
  */
 #include "gemm_kernel.h"
 
-#include <stdint.h>
 #include <string.h>
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -36,6 +35,9 @@
 
 /* k block; a packed B panel is GK_KC x NR floats (32 KB at NR = 32). */
 #define GK_KC 256
+#ifndef GK_PACK_TILES
+#define GK_PACK_TILES 16
+#endif
 /* rows of A per block: a multiple of every variant's MR */
 #ifndef GK_MC
 #define GK_MC 192
@@ -45,7 +47,9 @@
 #define GK_NR_MAX 32
 
 /* Below this many multiply-adds a product runs on one thread. */
-#define GK_PAR_MIN (64u * 1024u)
+#ifndef GK_PAR_MIN
+#define GK_PAR_MIN (512u * 1024u)
+#endif
 
 static size_t gk_min(size_t x, size_t y)
 {
@@ -119,7 +123,10 @@ static void gk_store_scalar(gk_tile t, size_t mr, size_t nr, float *c, ptrdiff_t
 static void gk_pack_scalar(float *dst, size_t kc, size_t nr, size_t nrpad, const float *b,
                            ptrdiff_t rsb, ptrdiff_t csb)
 {
-    if (rsb == 1 && csb != 1) {
+    if (csb == 1) {
+        for (size_t p = 0; p < kc; p++)
+            memcpy(dst + p * nrpad, b + (ptrdiff_t)p * rsb, nr * sizeof *dst);
+    } else if (rsb == 1) {
         /* columns of B contiguous: read along them */
         for (size_t j = 0; j < nr; j++) {
             const float *src = b + (ptrdiff_t)j * csb;
@@ -277,10 +284,10 @@ typedef struct gk_isa {
  * after inlining, so the accumulators live in registers), NAME##_ukr picks
  * the tile for a run-time (mr, nr). VT is the vector type, VTU the same with
  * 4-byte alignment for loads and stores, VW its floats, MRX x NVX vectors the
- * largest tile, FMAV(acc, v, s) is acc + v * s, STORE stores a spilled tile
- * (gk_store_scalar's contract).
+ * largest tile, SPLAT(s) a vector of VW copies of s, FMAV(acc, v, s) is
+ * acc + v * s, STORE stores a spilled tile (gk_store_scalar's contract).
  */
-#define GK_DEFINE_VARIANT(NAME, ATTR, VT, VTU, VW, MRX, NVX, FMAV, STORE)                      \
+#define GK_DEFINE_VARIANT(NAME, ATTR, VT, VTU, VW, MRX, NVX, SPLAT, FMAV, STORE)               \
     _Static_assert((MRX) <= GK_MR_MAX && (NVX) <= GK_NV_MAX && (NVX) * (VW) <= GK_NR_MAX,       \
                    "tile too large");                                                           \
     static inline __attribute__((always_inline)) ATTR void NAME##_tile(                        \
@@ -305,11 +312,11 @@ typedef struct gk_isa {
             GK_UNROLL for (size_t i = 0; i < mr; i++)                                          \
                 GK_UNROLL for (size_t v = 0; v < nv; v++) {                                    \
                     VTU *cp = (VTU *)(c + (ptrdiff_t)i * rsc + (ptrdiff_t)(v * (VW)));          \
-                    VT r = acc[i][v] * alpha;                                                  \
+                    VT r = acc[i][v] * SPLAT(alpha);                                           \
                     if (beta == 1.0f)                                                          \
                         r = r + *cp;                                                           \
                     else if (beta != 0.0f)                                                     \
-                        r = r + *cp * beta;                                                    \
+                        r = r + *cp * SPLAT(beta);                                             \
                     *cp = r;                                                                   \
                 }                                                                              \
         } else {                                                                               \
@@ -377,16 +384,20 @@ typedef float gk_v8u __attribute__((vector_size(32), aligned(4), may_alias));
 #define GK_FMA512(acc, v, s) _mm512_fmadd_ps((v), _mm512_set1_ps(s), (acc))
 #define GK_FMA256(acc, v, s) _mm256_fmadd_ps((v), _mm256_set1_ps(s), (acc))
 GK_DEFINE_VARIANT(gk_avx512, __attribute__((target("avx512f,avx2,fma"))), gk_v16, gk_v16u, 16,
-                  8, 2, GK_FMA512, gk_store_avx)
-GK_DEFINE_VARIANT(gk_avx2, GK_AVX_ATTR, gk_v8, gk_v8u, 8, 6, 2, GK_FMA256, gk_store_avx)
+                  8, 2, _mm512_set1_ps, GK_FMA512, gk_store_avx)
+GK_DEFINE_VARIANT(gk_avx2, GK_AVX_ATTR, gk_v8, gk_v8u, 8, 6, 2, _mm256_set1_ps, GK_FMA256,
+                  gk_store_avx)
 static const gk_isa gk_avx512 = {8, 32, 16, gk_avx512_ukr, gk_pack_avx, 0.25, 0.3, 1.5};
 static const gk_isa gk_avx2 = {6, 16, 8, gk_avx2_ukr, gk_pack_avx, 0.25, 0.4, 1.5};
 #endif
 
 typedef float gk_v4 __attribute__((vector_size(16)));
 typedef float gk_v4u __attribute__((vector_size(16), aligned(4), may_alias));
-#define GK_FMAP(acc, v, s) ((acc) + (v) * (s))
-GK_DEFINE_VARIANT(gk_portable, , gk_v4, gk_v4u, 4, 4, 2, GK_FMAP, gk_store_scalar)
+/* The splat goes through an initializer, which drops the excess precision of
+ * x87 arithmetic (32-bit x86), where vector-by-scalar products are refused. */
+#define GK_SPLAT4(s) ((gk_v4){(s), (s), (s), (s)})
+#define GK_FMAP(acc, v, s) ((acc) + (v) * GK_SPLAT4(s))
+GK_DEFINE_VARIANT(gk_portable, , gk_v4, gk_v4u, 4, 4, 2, GK_SPLAT4, GK_FMAP, gk_store_scalar)
 static const gk_isa gk_portable = {4, 8, 4, gk_portable_ukr, gk_pack_scalar, 1.0, 1.5, 1.5};
 
 static const gk_isa *gk_isa_of(int isa)
@@ -417,6 +428,9 @@ int grugan__gemm_isa_vectorized(int isa)
 
 /* ---- blocking ---------------------------------------------------------------------- */
 
+#ifdef GK_BENCH_ORIENT
+int gk_bench_pack_tiles = GK_PACK_TILES;
+#endif
 /* Rows i0..i1 and columns j0..j1 of C, on the calling thread. i0 and j0 are
  * multiples of MR and NR, so the tiles are those of the whole product. Rows
  * go in blocks of GK_MC, so that the block of A (GK_MC x GK_KC) stays in the
@@ -436,7 +450,11 @@ static void gk_serial(const gk_isa *d, const gk_problem *p, size_t i0, size_t i1
                 const size_t nr = gk_min(d->nr, j1 - j);
                 const float *bp;
                 ptrdiff_t ldb;
-                if (p->csb == 1 && nr % d->vw == 0) {
+#ifdef GK_BENCH_ORIENT
+                if (p->csb == 1 && nr % d->vw == 0 && (ie - ic) < (size_t)gk_bench_pack_tiles * d->mr) {
+#else
+                if (p->csb == 1 && nr % d->vw == 0 && (ie - ic) < GK_PACK_TILES * d->mr) {
+#endif
                     bp = bpc + j;
                     ldb = p->rsb;
                 } else {
@@ -461,8 +479,9 @@ static double gk_cost(const gk_isa *d, const gk_problem *p)
     const double kblocks = (double)((p->k + GK_KC - 1) / GK_KC);
     const size_t nedge = p->n % d->nr, vedge = p->n % d->vw;
     double t = m * (double)((p->n + d->vw - 1) / d->vw) * k * 0.5; /* 2 FMA a cycle */
-    if (p->csb != 1)
-        t += n * k * (p->rsb == 1 ? d->pack_cols_cost : 1.0); /* packing all of B */
+    if (p->csb != 1) /* packing all of B, again for every block of GK_MC rows */
+        t += n * k * (p->rsb == 1 ? d->pack_cols_cost : 1.0) *
+             (double)((p->m + GK_MC - 1) / GK_MC);
     else if (vedge)
         t += (double)nedge * k * 0.5; /* packing the last panel */
     if (p->csc != 1)
@@ -480,7 +499,8 @@ void grugan__gemm_kernel(int isa, int threads, size_t m, size_t n, size_t k, flo
                          ptrdiff_t rsb, ptrdiff_t csb, float beta, float *c, ptrdiff_t rsc,
                          ptrdiff_t csc)
 {
-    const gk_isa *d = gk_isa_of(isa < 0 ? grugan__gemm_isa_best() : isa);
+    const int best = grugan__gemm_isa_best();
+    const gk_isa *d = gk_isa_of(isa < 0 || isa > best ? best : isa);
     gk_problem p = {m, n, k, alpha, beta, a, rsa, csa, b, rsb, csb, c, rsc, csc};
     size_t tiles_m, tiles_n;
     int nt = threads < 1 ? 1 : threads, by_rows;

@@ -29,8 +29,8 @@ int grugan__gemm_isa_vectorized(int isa);
  * C := alpha * A B + beta * C with the contract of grugan__sgemm (blas.h):
  * any strides, beta == 0 never reads C, m, n or k may be 0, results
  * bit-identical for every `threads` (k is never split and the blocking does
- * not depend on it). `isa` must be at most grugan__gemm_isa_best(); a
- * negative value means the best. Uses at most about 36 KB of stack per
+ * not depend on it). `isa` is a variant; a negative one, or one this CPU
+ * does not run, means grugan__gemm_isa_best(). Uses at most about 36 KB of stack per
  * thread and no heap.
  */
 void grugan__gemm_kernel(int isa, int threads, size_t m, size_t n, size_t k, float alpha,

@@ -355,7 +355,7 @@ int grugan__csv_parse(const grugan_context *ctx, const char *data, size_t size,
         probe.p = next;
         probe.line++;
     }
-    if (probe.p == probe.end) return FAIL(GRUGAN_E_FORMAT, "the CSV is empty (no rows)");
+    if (probe.p == probe.end) return FAIL(GRUGAN_E_FORMAT, "empty input: no rows");
     if (probe.line != 1) return FAIL(GRUGAN_E_FORMAT, "line 1: empty line before the first row");
 
     /* its field count is every row's */
@@ -436,7 +436,7 @@ int grugan__csv_parse(const grugan_context *ctx, const char *data, size_t size,
         rows++;
     }
     if (rows == 0) {
-        rc = FAIL(GRUGAN_E_FORMAT, "the CSV has a header (line 1) but no data rows");
+        rc = FAIL(GRUGAN_E_FORMAT, "a header (line 1) but no data rows");
         goto fail;
     }
     grugan__free(ctx, row);

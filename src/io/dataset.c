@@ -256,7 +256,7 @@ static int copy_source(grugan_dataset *ds, const source *src, grugan_error *err)
                 }
         }
     }
-    if (ds->conditions) {
+    if (ds->conditions && src->conditions) {
         const size_t C = ds->cond_size;
         memcpy(ds->conditions, src->conditions, N * C * sizeof(float));
         if (!grugan__all_finite(ds->conditions, N * C))

@@ -11,6 +11,12 @@
 #include <math.h>
 #include <string.h>
 
+/* Every rounding below is written out: no compiler may fuse a multiply and an
+ * add on its own (GCC does not in ISO C mode; clang would by default). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* Floats per unit of parallel work, and per partial sum of the gradient norm:
  * a fixed size, so the norm's summation order never depends on threads. */
 #define CHUNK 4096
@@ -40,6 +46,8 @@ struct grugan_optimizer {
     size_t n_chunks; /* ceil(n / CHUNK) */
     double *partial; /* (n_chunks) sums of squares of the gradient chunks */
 };
+
+static bool cpu_has_fma(void);
 
 #define OPT_FAIL(o, code, ...) grugan__fail((grugan__object *)&(o)->obj, (code), __VA_ARGS__)
 
@@ -370,11 +378,11 @@ typedef struct coeffs {
 } coeffs;
 
 /* The blocks a loop works on. */
-typedef struct blocks {
+typedef struct loop_blocks {
     float *p;       /* (n) values */
     float *g;       /* (n) gradients */
     float *s0, *s1, *s2; /* (n) each: the state blocks */
-} blocks;
+} loop_blocks;
 
 /*
  * torch's elementwise CPU kernels on x86-64 with AVX2 or AVX-512 (what its
@@ -395,73 +403,85 @@ typedef struct blocks {
 #define BODY static inline void
 #endif
 
-BODY adam_body(const blocks *bl, const coeffs *c, size_t lo, size_t hi)
+/* Each body reads its coefficients into locals, loads and stores every element
+ * unconditionally (a block a setting does not use keeps its value) and picks
+ * between torch's expressions for each setting with selects, so that the
+ * loops vectorize. The flags are floats (1 or 0) because GCC vectorizes a
+ * select on a float comparison but not on a bool. */
+#define FLAG(b) ((b) ? 1.0f : 0.0f)
+#define SEL(flag, a, b) ((flag) != 0.0f ? (a) : (b))
+
+BODY adam_body(const loop_blocks *bl, const coeffs *c, size_t lo, size_t hi)
 {
     float *restrict p = bl->p, *restrict m = bl->s0, *restrict v = bl->s1;
     const float *restrict g = bl->g;
+    const float decay = c->decoupled ? c->decay : 1.0f, wd = c->wd;
+    const float b1 = c->b1, omb1 = c->omb1, b2 = c->b2, omb2 = c->omb2;
+    const float bc2_sqrt = c->bc2_sqrt, eps = c->eps, neg_step = c->neg_step;
+    const float use_wd = FLAG(c->use_wd);
 #pragma omp simd
     for (size_t i = lo; i < hi; i++) {
-        float gi = g[i], pi = p[i], mi, vi, denom;
-        if (c->decoupled) pi = pi * c->decay;            /* param.mul_(1 - lr * wd) */
-        if (c->use_wd) gi = FMA(c->wd, pi, gi);          /* grad.add(param, alpha=wd) */
-        mi = FMA(c->omb1, gi, m[i] * c->b1);             /* m.mul_(b1).add_(g, alpha=1-b1) */
-        vi = FMA(c->omb2 * gi, gi, v[i] * c->b2);        /* v.mul_(b2).addcmul_(g, g, 1-b2) */
-        denom = sqrtf(vi) / c->bc2_sqrt + c->eps;        /* (v.sqrt() / bc2_sqrt).add_(eps) */
-        p[i] = pi + c->neg_step * mi / denom;            /* param.addcdiv_(m, denom, -step) */
+        const float pi = p[i] * decay, gv = g[i];       /* AdamW: param.mul_(1 - lr * wd) */
+        const float gi = SEL(use_wd, FMA(wd, pi, gv), gv); /* grad.add(param, alpha=wd) */
+        const float mi = FMA(omb1, gi, m[i] * b1);      /* m.mul_(b1).add_(g, alpha=1-b1) */
+        const float vi = FMA(omb2 * gi, gi, v[i] * b2); /* v.mul_(b2).addcmul_(g, g, 1-b2) */
+        const float denom = sqrtf(vi) / bc2_sqrt + eps; /* (v.sqrt() / bc2_sqrt).add_(eps) */
+        p[i] = pi + neg_step * mi / denom;              /* param.addcdiv_(m, denom, -step) */
         m[i] = mi;
         v[i] = vi;
     }
 }
 
-BODY sgd_body(const blocks *bl, const coeffs *c, size_t lo, size_t hi)
+BODY sgd_body(const loop_blocks *bl, const coeffs *c, size_t lo, size_t hi)
 {
     float *restrict p = bl->p, *restrict buf = bl->s0;
     const float *restrict g = bl->g;
+    const float wd = c->wd, mom = c->mom, omd = c->omd, neg_step = c->neg_step;
+    const float use_wd = FLAG(c->use_wd), use_mom = FLAG(c->use_mom);
+    const float started = FLAG(c->started), nesterov = FLAG(c->nesterov);
 #pragma omp simd
     for (size_t i = lo; i < hi; i++) {
-        float d = g[i];
-        if (c->use_wd) d = FMA(c->wd, p[i], d); /* d_p.add(param, alpha=wd) */
-        if (c->use_mom) {
-            /* torch: clone(d_p) first, then buf.mul_(m).add_(d_p, alpha=1-dampening) */
-            const float b = c->started ? FMA(c->omd, d, buf[i] * c->mom) : d;
-            buf[i] = b;
-            d = c->nesterov ? FMA(c->mom, b, d) : b; /* d_p.add(buf, alpha=momentum) */
-        }
-        p[i] = FMA(c->neg_step, d, p[i]); /* param.add_(d_p, alpha=-lr) */
+        const float pv = p[i], gv = g[i], bv = buf[i];
+        const float dw = FMA(wd, pv, gv);   /* d_p.add(param, alpha=wd) */
+        const float d = SEL(use_wd, dw, gv);
+        const float bu = FMA(omd, d, bv * mom); /* buf.mul_(m).add_(d_p, alpha=1-dampening) */
+        const float b = SEL(started, bu, d);    /* or clone(d_p) at the first update */
+        const float dn = FMA(mom, b, d);        /* d_p.add(buf, alpha=momentum) */
+        const float sn = SEL(nesterov, dn, b);
+        const float step = SEL(use_mom, sn, d);
+        buf[i] = SEL(use_mom, b, bv);
+        p[i] = FMA(neg_step, step, pv); /* param.add_(d_p, alpha=-lr) */
     }
 }
 
-BODY rmsprop_body(const blocks *bl, const coeffs *c, size_t lo, size_t hi)
+BODY rmsprop_body(const loop_blocks *bl, const coeffs *c, size_t lo, size_t hi)
 {
     float *restrict p = bl->p, *restrict sq = bl->s0, *restrict buf = bl->s1;
     float *restrict ga = bl->s2;
     const float *restrict g = bl->g;
+    const float wd = c->wd, alpha = c->alpha, oma = c->oma, eps = c->eps;
+    const float mom = c->mom, neg_step = c->neg_step;
+    const float use_wd = FLAG(c->use_wd), use_mom = FLAG(c->use_mom);
+    const float centered = FLAG(c->centered);
 #pragma omp simd
     for (size_t i = lo; i < hi; i++) {
-        float gi = g[i], sqi, avg;
-        if (c->use_wd) gi = FMA(c->wd, p[i], gi);
-        sqi = FMA(c->oma * gi, gi, sq[i] * c->alpha); /* sq.mul_(a).addcmul_(g, g, 1-a) */
+        const float pv = p[i], gv = g[i], bv = buf[i], gav = ga[i];
+        const float gi = SEL(use_wd, FMA(wd, pv, gv), gv);
+        const float sqi = FMA(oma * gi, gi, sq[i] * alpha); /* sq.mul_(a).addcmul_(g, g, 1-a) */
+        const float gai = FMA(oma, gi, gav * alpha);        /* ga.mul_(a).add_(g, alpha=1-a) */
+        const float var = FMA(-1.0f * gai, gai, sqi);       /* sq.addcmul(ga, ga, value=-1) */
+        /* .sqrt_().add_(eps); max(var, 0) where rounding would make torch's NaN */
+        const float avg = sqrtf(SEL(centered, var > 0.0f ? var : 0.0f, sqi)) + eps;
+        const float b = bv * mom + gi / avg; /* buf.mul_(m).addcdiv_(g, avg) */
         sq[i] = sqi;
-        if (c->centered) {
-            const float gai = FMA(c->oma, gi, ga[i] * c->alpha); /* ga.mul_(a).add_(g, 1-a) */
-            const float var = FMA(-1.0f * gai, gai, sqi); /* sq.addcmul(ga, ga, value=-1) */
-            ga[i] = gai;
-            avg = sqrtf(var > 0.0f ? var : 0.0f);
-        } else {
-            avg = sqrtf(sqi);
-        }
-        avg = avg + c->eps;
-        if (c->use_mom) {
-            const float b = buf[i] * c->mom + gi / avg; /* buf.mul_(m).addcdiv_(g, avg) */
-            buf[i] = b;
-            p[i] = FMA(c->neg_step, b, p[i]); /* param.add_(buf, alpha=-lr) */
-        } else {
-            p[i] = p[i] + c->neg_step * gi / avg; /* param.addcdiv_(g, avg, value=-lr) */
-        }
+        ga[i] = SEL(centered, gai, gav);
+        buf[i] = SEL(use_mom, b, bv);
+        p[i] = SEL(use_mom, FMA(neg_step, b, pv), /* param.add_(buf, alpha=-lr) */
+                   pv + neg_step * gi / avg);     /* param.addcdiv_(g, avg, value=-lr) */
     }
 }
 
-BODY scale_body(const blocks *bl, const coeffs *c, size_t lo, size_t hi)
+BODY scale_body(const loop_blocks *bl, const coeffs *c, size_t lo, size_t hi)
 {
     float *restrict g = bl->g;
     const float s = c->decay;
@@ -471,7 +491,8 @@ BODY scale_body(const blocks *bl, const coeffs *c, size_t lo, size_t hi)
 
 typedef enum loop_kind { LOOP_ADAM, LOOP_SGD, LOOP_RMSPROP, LOOP_SCALE } loop_kind;
 
-static void loop_portable(loop_kind k, const blocks *bl, const coeffs *c, size_t lo, size_t hi)
+static void loop_portable(loop_kind k, const loop_blocks *bl, const coeffs *c, size_t lo,
+                          size_t hi)
 {
     switch (k) {
     case LOOP_ADAM: adam_body(bl, c, lo, hi); break;
@@ -483,7 +504,7 @@ static void loop_portable(loop_kind k, const blocks *bl, const coeffs *c, size_t
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_FMA_CLONE 1
-__attribute__((target("avx2,fma"))) static void loop_fma(loop_kind k, const blocks *bl,
+__attribute__((target("avx2,fma"))) static void loop_fma(loop_kind k, const loop_blocks *bl,
                                                          const coeffs *c, size_t lo, size_t hi)
 {
     switch (k) {
@@ -519,8 +540,8 @@ static void run_chunks(grugan_optimizer *o, loop_kind k, const coeffs *c)
     const size_t n = o->n, chunks = o->n_chunks;
     const int nt = o->threads;
     const int par = nt > 1 && n >= PAR_MIN;
-    const bool fma = o->fma;
-    blocks bl;
+    const bool use_fma = o->fma;
+    loop_blocks bl;
     bl.p = o->params->values;
     bl.g = o->params->grads;
     bl.s0 = o->state;
@@ -528,12 +549,12 @@ static void run_chunks(grugan_optimizer *o, loop_kind k, const coeffs *c)
     bl.s2 = o->slots > 2 ? o->state + 2 * n : NULL;
     (void)nt;
     (void)par;
-    (void)fma;
+    (void)use_fma;
 #pragma omp parallel for num_threads(nt) if (par) schedule(static)
     for (size_t j = 0; j < chunks; j++) {
         const size_t lo = j * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
 #if HAVE_FMA_CLONE
-        if (fma)
+        if (use_fma)
             loop_fma(k, &bl, c, lo, hi);
         else
 #endif

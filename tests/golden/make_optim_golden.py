@@ -26,6 +26,10 @@ used; keys absent from a file take torch's default, which is also
 libgrugan's (RMSprop's lr, whose defaults differ, is always given).
 
     config kind K             0 Adam, 1 AdamW, 2 SGD, 3 RMSprop (GRUGAN_OPT_*)
+    config torch_fused 0|1    1 if torch's kernels rounded the multiply-adds
+                              of add_(alpha=) and addcmul_ once (its AVX2 and
+                              AVX-512 kernels do): libgrugan rounds them so
+                              too, and the test then requires identical bits
     config steps N            number of steps
     config lr NUM DEN         and beta1, beta2, eps, weight_decay, momentum,
                               dampening, alpha: hyperparameters
@@ -210,6 +214,21 @@ def flat_state(cls, opt, params, final_hyper):
     return torch.cat(blocks) if blocks else None
 
 
+def torch_fuses():
+    """1 if torch's CPU kernels round a + alpha * b (add_ with alpha) and
+    s + (v * x) * y (addcmul_) once, as its AVX2 / AVX-512 kernels do; then the
+    C test requires libgrugan's results to be bit-identical to these files.
+    x = y = alpha = 1 + 2^-12, a = s = -1: the exact result 2^-11 + 2^-24 is a
+    float, while rounding the product first gives 2^-11."""
+    e = 1 + 2.0 ** -12
+    exact = 2.0 ** -11 + 2.0 ** -24
+    a = torch.full((64,), -1.0)
+    a.add_(torch.full((64,), e), alpha=e)
+    s = torch.full((64,), -1.0)
+    s.addcmul_(torch.full((64,), e), torch.full((64,), e), value=1.0)
+    return int(bool((a == exact).all()) and bool((s == exact).all()))
+
+
 def make(tag, cls, hyper, switch, seed):
     named = make_params(seed)
     grads = gradients(named, seed + 1000)
@@ -232,6 +251,7 @@ def make(tag, cls, hyper, switch, seed):
         "# torch.optim.%s golden data, written by tests/golden/make_optim_golden.py" % cls,
         "# (torch %s); see tests/golden/README.md" % torch.__version__,
         "config kind %d" % KINDS[cls],
+        "config torch_fused %d" % torch_fuses(),
         "config steps %d" % STEPS,
         "config seed %d" % seed,
     ]
