@@ -41,8 +41,11 @@ extern "C" {
 /* Version                                                                   */
 /* ------------------------------------------------------------------------- */
 
+/** Major version: a new one breaks the ABI and changes the SONAME. */
 #define GRUGAN_VERSION_MAJOR 0
+/** Minor version: additions (functions, keys, appended struct fields). */
 #define GRUGAN_VERSION_MINOR 1
+/** Patch version: fixes only. */
 #define GRUGAN_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 100 for 0.1.0. */
 #define GRUGAN_VERSION_NUMBER \
@@ -109,6 +112,7 @@ typedef void (*grugan_free_fn)(void *ptr, void *user);
 /** Log hook: `message` is valid for the duration of the call only. */
 typedef void (*grugan_log_fn)(int level, const char *message, void *user);
 
+/** Configuration of grugan_context_create. */
 typedef struct grugan_context_config {
     size_t struct_size;   /**< sizeof(grugan_context_config): use GRUGAN_CONTEXT_CONFIG_INIT */
     grugan_alloc_fn alloc; /**< NULL: malloc (then free must be NULL too) */
@@ -119,6 +123,7 @@ typedef struct grugan_context_config {
     int32_t log_level;     /**< highest level passed to log; 0: GRUGAN_LOG_WARN */
 } grugan_context_config;
 
+/** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_CONTEXT_CONFIG_INIT { sizeof(grugan_context_config), 0, 0, 0, 0, 0, 0 }
 
 /** Carries the allocator and log callback shared by the handles created with
@@ -166,8 +171,9 @@ GRUGAN_API void grugan_context_free(grugan_context *ctx);
  *   n  = tanh(W_in x + b_in + W_hn (r * h) + b_hn)
  */
 #define GRUGAN_GRU_RESET_AFTER  0
-#define GRUGAN_GRU_RESET_BEFORE 1
+#define GRUGAN_GRU_RESET_BEFORE 1 /**< TF1 GRUCell's convention (see above) */
 
+/** Configuration of grugan_gru_create. */
 typedef struct grugan_gru_config {
     size_t struct_size;    /**< sizeof(grugan_gru_config): use GRUGAN_GRU_CONFIG_INIT */
     size_t input_size;     /**< I (required) */
@@ -178,8 +184,10 @@ typedef struct grugan_gru_config {
     uint64_t seed;         /**< seed of the initial weights, U(-1/sqrt(H), 1/sqrt(H)) as PyTorch */
 } grugan_gru_config;
 
+/** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_GRU_CONFIG_INIT { sizeof(grugan_gru_config), 0, 0, 0, 0, 0, 0 }
 
+/** A GRU network (opaque): weights, gradients, workspace. */
 typedef struct grugan_gru grugan_gru;
 
 /** Creates a GRU with freshly initialized weights and zero gradients. `ctx`
@@ -361,6 +369,7 @@ GRUGAN_API grugan_params *grugan_gru_params(grugan_gru *gru);
 #define GRUGAN_NOISE_NORMAL  0 /**< z ~ N(0, 1) (default) */
 #define GRUGAN_NOISE_UNIFORM 1 /**< z ~ U(0, 1), as TimeGAN */
 
+/** Configuration of grugan_generator_create. */
 typedef struct grugan_generator_config {
     size_t struct_size;     /**< sizeof(grugan_generator_config): use GRUGAN_GENERATOR_CONFIG_INIT */
     size_t noise_size;      /**< Z (required) */
@@ -375,8 +384,10 @@ typedef struct grugan_generator_config {
     uint64_t seed;          /**< seed of the initial weights and of the noise stream */
 } grugan_generator_config;
 
+/** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_GENERATOR_CONFIG_INIT { sizeof(grugan_generator_config), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
+/** A generator (opaque): weights, gradients, noise stream, optional scaler. */
 typedef struct grugan_generator grugan_generator;
 
 /** Creates a generator with freshly initialized weights (the GRU as
@@ -537,6 +548,7 @@ GRUGAN_API int grugan_generator_load_buffer(grugan_context *ctx, const void *buf
  *  there means the default, kernel_size / 2). */
 #define GRUGAN_CONV_NO_PADDING ((size_t)-1)
 
+/** Configuration of grugan_discriminator_create. */
 typedef struct grugan_discriminator_config {
     size_t struct_size;     /**< use GRUGAN_DISCRIMINATOR_CONFIG_INIT */
     int32_t kind;           /**< GRUGAN_DISC_GRU (0) or GRUGAN_DISC_CONV1D */
@@ -559,9 +571,11 @@ typedef struct grugan_discriminator_config {
     uint64_t seed;          /**< seed of the initial weights */
 } grugan_discriminator_config;
 
+/** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_DISCRIMINATOR_CONFIG_INIT \
     { sizeof(grugan_discriminator_config), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0f, 0 }
 
+/** A discriminator (opaque): weights, gradients, workspace. */
 typedef struct grugan_discriminator grugan_discriminator;
 
 /** Creates a discriminator with freshly initialized weights. `ctx` (NULL:
@@ -762,9 +776,11 @@ typedef struct grugan_optimizer_config {
     int32_t centered;    /**< RMSprop; 0 or 1 */
 } grugan_optimizer_config;
 
+/** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_OPTIMIZER_CONFIG_INIT \
     { sizeof(grugan_optimizer_config), 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, 0 }
 
+/** An optimizer (opaque): the update rule's state for one parameter set. */
 typedef struct grugan_optimizer grugan_optimizer;
 
 /** Creates an optimizer for a model's parameter set (`config` NULL: Adam with
@@ -891,6 +907,7 @@ GRUGAN_API int grugan_optimizer_state_write(grugan_optimizer *opt, const float *
 #define GRUGAN_CSV_HEADER_YES  1 /**< the first row is a header */
 #define GRUGAN_CSV_HEADER_NO   2 /**< every row is data */
 
+/** Configuration of the grugan_dataset_from_* functions. */
 typedef struct grugan_dataset_config {
     size_t struct_size;       /**< use GRUGAN_DATASET_CONFIG_INIT */
     size_t sequence_length;   /**< T for series, CSV and 2-D NPY sources (required there);
@@ -906,8 +923,10 @@ typedef struct grugan_dataset_config {
     uint64_t seed;            /**< seed of the minibatch order */
 } grugan_dataset_config;
 
+/** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_DATASET_CONFIG_INIT { sizeof(grugan_dataset_config), 0, 0, 0, 0, 0, 0, 0, 0 }
 
+/** A dataset (opaque): scaled sequences, scaler, minibatch stream. */
 typedef struct grugan_dataset grugan_dataset;
 
 /** From a caller's array of n sequences (n, T, F); the data are copied, so
@@ -1020,6 +1039,7 @@ GRUGAN_API int grugan_dataset_set_position(grugan_dataset *ds, uint64_t epoch, u
 #define GRUGAN_NONFINITE_STOP 0 /**< stop with GRUGAN_E_NONFINITE naming what and when (default) */
 #define GRUGAN_NONFINITE_SKIP 1 /**< skip the update, count it, go on */
 
+/** Configuration of grugan_trainer_create. */
 typedef struct grugan_trainer_config {
     size_t struct_size;       /**< use GRUGAN_TRAINER_CONFIG_INIT */
     int32_t loss;             /**< GRUGAN_LOSS_* (0: BCE) */
@@ -1037,6 +1057,7 @@ typedef struct grugan_trainer_config {
     int32_t threads;          /**< threads for every borrowed handle; 0: leave them as set */
 } grugan_trainer_config;
 
+/** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_TRAINER_CONFIG_INIT \
     { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0 }
 
@@ -1060,14 +1081,16 @@ typedef struct grugan_progress {
  *  GRUGAN_E_ABORTED, the trainer left consistent (the step is complete). */
 typedef int (*grugan_progress_fn)(const grugan_progress *progress, void *user);
 
+/** A trainer (opaque): the GAN loop over borrowed handles. */
 typedef struct grugan_trainer grugan_trainer;
 
 /** Creates a trainer that BORROWS the generator, discriminator, their two
  *  optimizers (made for grugan_generator_params(gen) and
  *  grugan_discriminator_params(disc)) and the dataset: all must outlive the
  *  trainer, and must not be used elsewhere while it runs. Their sizes must
- *  agree (features, condition size, sequence length for CONV1D). `ctx` (NULL:
- *  default) must outlive it; free it with grugan_trainer_free. */
+ *  agree (features, condition size, sequence length for CONV1D). It attaches
+ *  the dataset's scaler to the generator (grugan_generator_set_scaler). `ctx`
+ *  (NULL: default) must outlive it; free it with grugan_trainer_free. */
 GRUGAN_API int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *config,
                                      grugan_generator *gen, grugan_discriminator *disc,
                                      grugan_optimizer *gen_opt, grugan_optimizer *disc_opt,
@@ -1148,6 +1171,7 @@ typedef struct grugan_metric_config {
     int32_t threads;      /**< 1..256 (as GRUGAN_KEY_THREADS); 0: 1 */
 } grugan_metric_config;
 
+/** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_METRIC_CONFIG_INIT { sizeof(grugan_metric_config), 0, 0, 0, 0, 0 }
 
 /**

@@ -351,6 +351,39 @@ START_TEST(a_checkpoint_of_another_architecture_is_refused)
 }
 END_TEST
 
+START_TEST(a_generator_loads_from_a_training_checkpoint)
+{
+    world w;
+    grugan_generator *g = NULL;
+    grugan_error err;
+    size_t size = 0, n;
+    void *buf;
+    float off[F], sc[F], doff[F], dsc[F], *a, *b;
+    world_make(&w, GRUGAN_DISC_GRU, NULL, 1);
+    run_steps(&w, 2);
+    grugan_trainer_save_buffer(w.tr, NULL, 0, &size);
+    buf = malloc(size);
+    ck_assert_int_eq(grugan_trainer_save_buffer(w.tr, buf, size, &size), GRUGAN_OK);
+    ck_assert_msg(grugan_generator_load_buffer(NULL, buf, size, &g, &err) == GRUGAN_OK, "%s",
+                  err.message);
+    n = grugan_params_num_scalars(grugan_generator_params(g));
+    a = malloc(n * sizeof *a);
+    b = malloc(n * sizeof *b);
+    grugan_params_read_all(grugan_generator_params(g), a, n);
+    grugan_params_read_all(grugan_generator_params(w.gen), b, n);
+    ck_assert_mem_eq(a, b, n * sizeof *a);
+    ck_assert_int_eq(grugan_generator_get_scaler(g, off, sc), GRUGAN_OK);
+    grugan_dataset_scaler(w.data, doff, dsc);
+    ck_assert_mem_eq(off, doff, sizeof off);
+    ck_assert_mem_eq(sc, dsc, sizeof sc);
+    free(a);
+    free(b);
+    free(buf);
+    grugan_generator_free(g);
+    world_free(&w);
+}
+END_TEST
+
 Suite *suite_trainer(void)
 {
     Suite *s = suite_create("trainer");
@@ -364,6 +397,7 @@ Suite *suite_trainer(void)
     tcase_add_test(tc, non_finite_values_stop_or_skip_and_never_update);
     tcase_add_test(tc, bad_arguments_are_refused);
     tcase_add_test(tc, a_checkpoint_of_another_architecture_is_refused);
+    tcase_add_test(tc, a_generator_loads_from_a_training_checkpoint);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -347,3 +347,17 @@ const char *grugan__st_meta_get(const grugan__st_file *file, const char *key)
     const grugan__json *v = grugan__json_get(file->metadata, key);
     return v ? v->string : NULL;
 }
+
+bool grugan__st_meta_u64(const grugan__st_file *file, const char *key, uint64_t *out)
+{
+    const char *s = grugan__st_meta_get(file, key);
+    uint64_t v = 0;
+    if (!s || !*s || (s[0] == '0' && s[1])) return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return false;
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}

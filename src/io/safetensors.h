@@ -18,6 +18,7 @@
 #include "io/json.h"
 #include "model/params.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,10 @@ const grugan__st_entry *grugan__st_find(const grugan__st_file *file, const char 
 
 /* The metadata value of key (NUL-terminated), or NULL. */
 const char *grugan__st_meta_get(const grugan__st_file *file, const char *key);
+
+/* *out := the metadata value of key read as a strict decimal count (digits
+ * only, no sign or leading zero); false if missing or malformed. */
+bool grugan__st_meta_u64(const grugan__st_file *file, const char *key, uint64_t *out);
 
 /* dst (count floats) := the entry's data. */
 void grugan__st_copy(const grugan__st_entry *entry, float *dst);

@@ -45,6 +45,7 @@ typedef struct conv_layer {
 
 struct grugan_discriminator {
     grugan__object obj;
+    grugan_discriminator_config config; /* as created, defaults resolved */
     int kind;
     size_t F, C, I;
     int threads;
@@ -260,6 +261,34 @@ static int build_conv(grugan_discriminator *d, const grugan_discriminator_config
     return GRUGAN_OK;
 }
 
+/* The configuration with every default replaced by its value; the fields
+ * of the other kind are zero. */
+static grugan_discriminator_config resolved_config(const grugan_discriminator *d,
+                                                   const grugan_discriminator_config *cfg)
+{
+    grugan_discriminator_config r = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
+    r.kind = d->kind;
+    r.input_size = d->F;
+    r.condition_size = d->C;
+    r.seed = cfg->seed;
+    if (d->kind == GRUGAN_DISC_GRU) {
+        r.hidden_size = d->shape.hidden;
+        r.num_layers = d->shape.layers;
+        r.bidirectional = d->shape.dirs == 2;
+        r.convention = d->shape.reset_before ? GRUGAN_GRU_RESET_BEFORE : GRUGAN_GRU_RESET_AFTER;
+        r.logits = d->per_step ? GRUGAN_LOGITS_PER_STEP : GRUGAN_LOGITS_FINAL;
+    } else {
+        r.sequence_length = d->T;
+        r.conv_layers = d->n_conv;
+        r.channels = d->ch;
+        r.kernel_size = d->K;
+        r.stride = d->S;
+        r.padding = d->P ? d->P : GRUGAN_CONV_NO_PADDING;
+        r.leaky_slope = d->slope;
+    }
+    return r;
+}
+
 int grugan_discriminator_create(grugan_context *ctx, const grugan_discriminator_config *config,
                                 grugan_discriminator **out, grugan_error *err)
 {
@@ -306,7 +335,24 @@ int grugan_discriminator_create(grugan_context *ctx, const grugan_discriminator_
         grugan__init_uniform(d->params.values + d->head_b, 1, bound, cfg.seed,
                              GRUGAN__INIT_STREAM_HEAD, d->feat_in);
     }
+    d->config = resolved_config(d, &cfg);
     *out = d;
+    return GRUGAN_OK;
+}
+
+int grugan_discriminator_get_config(const grugan_discriminator *disc,
+                                    grugan_discriminator_config *out)
+{
+    size_t n;
+    if (!grugan__object_is(disc, GRUGAN__MAGIC_DISCRIMINATOR)) return GRUGAN_E_INVALID;
+    grugan__clear((grugan__object *)&disc->obj);
+    if (!out) return grugan__fail((grugan__object *)&disc->obj, GRUGAN_E_INVALID, "out is NULL");
+    n = out->struct_size;
+    if (n < sizeof(size_t) || n > sizeof *out)
+        return grugan__fail((grugan__object *)&disc->obj, GRUGAN_E_INVALID,
+                            "out->struct_size is %zu (use GRUGAN_DISCRIMINATOR_CONFIG_INIT)", n);
+    memcpy(out, &disc->config, n);
+    out->struct_size = n;
     return GRUGAN_OK;
 }
 

@@ -36,6 +36,8 @@
 
 struct grugan_generator {
     grugan__object obj;
+    grugan_generator_config config; /* as created, defaults resolved */
+    float *scaler;                  /* (2F): offset, then scale; NULL if none */
     size_t Z, C, V, I, H, L, F;
     int noise_kind;  /* GRUGAN_NOISE_* */
     grugan__act act; /* output activation */
@@ -184,6 +186,11 @@ int grugan_generator_create(grugan_context *ctx, const grugan_generator_config *
     g->act = act_of(cfg.output_activation);
     g->seed = cfg.seed;
     g->check_finite = 1;
+    g->config = cfg;
+    g->config.struct_size = sizeof g->config;
+    g->config.hidden_size = g->H;
+    g->config.num_layers = g->L;
+    if (cfg.output_activation == GRUGAN_ACT_DEFAULT) g->config.output_activation = GRUGAN_ACT_SIGMOID;
     g->shape.input = g->I;
     g->shape.hidden = g->H;
     g->shape.layers = g->L;
@@ -240,6 +247,7 @@ void grugan_generator_free(grugan_generator *gen)
     grugan__params_release(&gen->params);
     grugan__free(ctx, gen->ws);
     grugan__free(ctx, gen->sws);
+    grugan__free(ctx, gen->scaler);
     gen->obj.magic = GRUGAN__MAGIC_DEAD;
     grugan__free(ctx, gen);
 }
@@ -581,5 +589,70 @@ int grugan_generator_step(grugan_generator *gen, size_t batch, const float *z,
     }
     grugan__gru_step(&gen->net, batch, gen->s_x, state, NULL, gen->s_scratch);
     head_forward(gen, out, state + (gen->L - 1) * batch * gen->H, batch);
+    return GRUGAN_OK;
+}
+
+/* ---- configuration and scaler ---------------------------------------------------- */
+
+int grugan_generator_get_config(const grugan_generator *gen, grugan_generator_config *out)
+{
+    size_t n;
+    CHECK_GEN(gen);
+    if (!out) return GEN_FAIL(gen, GRUGAN_E_INVALID, "out is NULL");
+    n = out->struct_size;
+    if (n < sizeof(size_t) || n > sizeof *out)
+        return GEN_FAIL(gen, GRUGAN_E_INVALID,
+                        "out->struct_size is %zu (use GRUGAN_GENERATOR_CONFIG_INIT)", n);
+    memcpy(out, &gen->config, n);
+    out->struct_size = n;
+    return GRUGAN_OK;
+}
+
+int grugan_generator_set_scaler(grugan_generator *gen, const float *offset, const float *scale)
+{
+    float *s;
+    CHECK_GEN(gen);
+    if (!offset && !scale) {
+        grugan__free(gen->obj.ctx, gen->scaler);
+        gen->scaler = NULL;
+        return GRUGAN_OK;
+    }
+    if (!offset || !scale)
+        return GEN_FAIL(gen, GRUGAN_E_INVALID, "offset and scale must both be given or both NULL");
+    if (!grugan__all_finite(offset, gen->F) || !grugan__all_finite(scale, gen->F))
+        return GEN_FAIL(gen, GRUGAN_E_NONFINITE, "the scaler contains NaN or Inf");
+    for (size_t k = 0; k < gen->F; k++)
+        if (scale[k] == 0.0f)
+            return GEN_FAIL(gen, GRUGAN_E_RANGE, "scale[%zu] is 0: it cannot be inverted", k);
+    s = gen->scaler ? gen->scaler : grugan__calloc(gen->obj.ctx, 2 * gen->F, sizeof *s);
+    if (!s) return GEN_FAIL(gen, GRUGAN_E_NOMEM, "cannot allocate the scaler");
+    memcpy(s, offset, gen->F * sizeof *s);
+    memcpy(s + gen->F, scale, gen->F * sizeof *s);
+    gen->scaler = s;
+    return GRUGAN_OK;
+}
+
+int grugan_generator_get_scaler(const grugan_generator *gen, float *offset, float *scale)
+{
+    CHECK_GEN(gen);
+    if (!gen->scaler) return GEN_FAIL(gen, GRUGAN_E_STATE, "no scaler is attached");
+    if (offset) memcpy(offset, gen->scaler, gen->F * sizeof *offset);
+    if (scale) memcpy(scale, gen->scaler + gen->F, gen->F * sizeof *scale);
+    return GRUGAN_OK;
+}
+
+/* x = x_scaled / scale + offset */
+int grugan_generator_unscale(const grugan_generator *gen, float *values, size_t count)
+{
+    CHECK_GEN(gen);
+    if (!values) return GEN_FAIL(gen, GRUGAN_E_INVALID, "values is NULL");
+    if (!gen->scaler) return GEN_FAIL(gen, GRUGAN_E_STATE, "no scaler is attached");
+    if (count % gen->F != 0)
+        return GEN_FAIL(gen, GRUGAN_E_SIZE, "count %zu is not a multiple of F = %zu", count,
+                        gen->F);
+    for (size_t i = 0; i < count; i++) {
+        const size_t k = i % gen->F;
+        values[i] = values[i] / gen->scaler[gen->F + k] + gen->scaler[k];
+    }
     return GRUGAN_OK;
 }

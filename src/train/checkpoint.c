@@ -2,6 +2,7 @@
  * safetensors layout of docs/FORMAT.md. */
 #include "io/file.h"
 #include "io/safetensors.h"
+#include "model/export.h"
 #include "model/params.h"
 #include "train/trainer_internal.h"
 
@@ -97,7 +98,9 @@ static int encode(grugan_trainer *tr, grugan__json_out *out)
     size_t shapes[4][1];
     char (*names)[GRUGAN__NAME_CAP + 16];
     char values[META_COUNT][META_VALUE_CAP];
-    grugan__st_meta meta[META_COUNT];
+    grugan__st_meta meta[META_COUNT + 2 * GRUGAN__ARCH_MAX];
+    grugan__arch gen_arch, disc_arch;
+    size_t n_meta = META_COUNT;
     grugan__st_tensor *t;
     state s;
     int rc;
@@ -143,7 +146,11 @@ static int encode(grugan_trainer *tr, grugan__json_out *out)
             snprintf(values[i], sizeof values[i], "%s", grugan_version_string());
         meta[i].value = values[i];
     }
-    rc = grugan__st_encode(t, n, meta, META_COUNT, out);
+    grugan__arch_of_generator(tr->gen, &gen_arch);
+    grugan__arch_of_discriminator(tr->disc, &disc_arch);
+    grugan__arch_to_meta(&gen_arch, meta, &n_meta);
+    grugan__arch_to_meta(&disc_arch, meta, &n_meta);
+    rc = grugan__st_encode(t, n, meta, n_meta, out);
     if (rc != GRUGAN_OK) rc = FAIL(tr, rc, "cannot encode the checkpoint (%s)", grugan_status_string(rc));
 done:
     grugan__free(ctx, t);
@@ -192,20 +199,6 @@ int grugan_trainer_save_buffer(grugan_trainer *tr, void *buffer, size_t capacity
 }
 
 /* ---- load ------------------------------------------------------------------------- */
-
-/* Strict decimal uint64 (no sign, no spaces, no leading zeros but "0"). */
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!s || !*s || (s[0] == '0' && s[1])) return false;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return false;
-        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10) return false;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return true;
-}
 
 /* The entry `name` with exactly `ndim` sizes `shape`, marked as used. */
 static const grugan__st_entry *expect(grugan_trainer *tr, const grugan__st_file *f, bool *used,
@@ -284,7 +277,7 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
         rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: metadata 'format' is not '%s'", FORMAT_NAME);
         goto done;
     }
-    if (!parse_u64(grugan__st_meta_get(&f, "format_version"), &version) || version == 0) {
+    if (!grugan__st_meta_u64(&f, "format_version", &version) || version == 0) {
         rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: metadata 'format_version' is missing or bad");
         goto done;
     }
@@ -294,8 +287,25 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
                   version, FORMAT_VERSION);
         goto done;
     }
+    {
+        grugan__arch arch;
+        const char *bad;
+        grugan__arch_of_generator(tr->gen, &arch);
+        bad = grugan__arch_mismatch(&arch, &f);
+        if (!bad) {
+            grugan__arch_of_discriminator(tr->disc, &arch);
+            bad = grugan__arch_mismatch(&arch, &f);
+        }
+        if (bad) {
+            rc = FAIL(tr, GRUGAN_E_FORMAT,
+                      "checkpoint: metadata '%s' is missing or differs from this model's "
+                      "(another architecture?)",
+                      bad);
+            goto done;
+        }
+    }
     for (size_t i = 0; i < 8; i++)
-        if (!parse_u64(grugan__st_meta_get(&f, meta_keys[i]), meta_field(&s, i))) {
+        if (!grugan__st_meta_u64(&f, meta_keys[i], meta_field(&s, i))) {
             rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: metadata '%s' is missing or not a count",
                       meta_keys[i]);
             goto done;

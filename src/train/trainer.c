@@ -166,6 +166,21 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
             goto fail;
         }
     }
+    {
+        /* the generator samples in data units with the dataset's scaler */
+        float *scaler = grugan__calloc(c, 2 * F, sizeof *scaler);
+        if (!scaler) {
+            rc = grugan__error_set(c, err, GRUGAN_E_NOMEM, "cannot allocate the scaler");
+            goto fail;
+        }
+        grugan_dataset_scaler(data, scaler, scaler + F);
+        rc = grugan_generator_set_scaler(gen, scaler, scaler + F);
+        grugan__free(c, scaler);
+        if (rc != GRUGAN_OK) {
+            rc = grugan__error_set(c, err, rc, "generator: %s", grugan_generator_message(gen));
+            goto fail;
+        }
+    }
     tr->progress.struct_size = sizeof tr->progress;
     tr->progress.total_steps = tr->total_steps;
     *out = tr;
