@@ -1023,6 +1023,27 @@ GRUGAN_API int grugan_dataset_position(const grugan_dataset *ds, uint64_t *epoch
 GRUGAN_API int grugan_dataset_set_position(grugan_dataset *ds, uint64_t epoch, uint64_t offset);
 
 /* ------------------------------------------------------------------------- */
+/* Writing sequences                                                         */
+/* ------------------------------------------------------------------------- */
+
+#define GRUGAN_FILE_CSV 0 /**< header "sequence,step,f0,...", one row per step */
+#define GRUGAN_FILE_NPY 1 /**< NumPy .npy, little-endian float32, shape (N, T, F) */
+
+/** Writes n sequences x (n, T, F) to path in the given GRUGAN_FILE_* format,
+ *  atomically (on failure any previous file at path is intact). CSV numbers
+ *  are written with 9 significant digits, enough to read back every float
+ *  exactly, independently of the locale. */
+GRUGAN_API int grugan_write_sequences(const char *path, int format, const float *x, size_t n,
+                                      size_t steps, size_t features, grugan_error *err);
+
+/** Samples n sequences as grugan_generator_sample does, maps them to data
+ *  units with the attached scaler (if any), and writes them to path as
+ *  grugan_write_sequences does. */
+GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t seed, size_t n,
+                                               size_t steps, const float *condition,
+                                               const char *path, int format);
+
+/* ------------------------------------------------------------------------- */
 /* Trainer                                                                   */
 /* ------------------------------------------------------------------------- */
 

@@ -287,6 +287,69 @@ START_TEST(malformed_exports_are_refused)
 }
 END_TEST
 
+START_TEST(sequences_are_written_as_csv_and_npy)
+{
+    char dir[] = "/tmp/grugan-write-XXXXXX", csv[256], npy[256], line[256];
+    const float x[2 * 3 * 2] = {0.1f, 1e-8f, -3.5f, 7, 8, 9, 1, 2, 3, 4, 5, 123456.789f};
+    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
+    grugan_dataset *ds = NULL;
+    grugan_generator *g = new_generator(0);
+    grugan_error err;
+    FILE *f;
+    size_t n, T, F, rows = 0;
+    float y[3 * 2];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(csv, sizeof csv, "%s/x.csv", dir);
+    snprintf(npy, sizeof npy, "%s/x.npy", dir);
+    ck_assert_int_eq(grugan_write_sequences(csv, GRUGAN_FILE_CSV, x, 2, 3, 2, &err), GRUGAN_OK);
+    ck_assert_int_eq(grugan_write_sequences(npy, GRUGAN_FILE_NPY, x, 2, 3, 2, &err), GRUGAN_OK);
+    f = fopen(csv, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "sequence,step,f0,f1\n");
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "0,0,0.100000001,9.99999994e-09\n");
+    while (fgets(line, sizeof line, f)) rows++;
+    fclose(f);
+    ck_assert_uint_eq(rows, 5);
+    /* the NPY reads back exactly through the dataset reader */
+    dc.scaling = GRUGAN_SCALE_NONE;
+    ck_assert_msg(grugan_dataset_from_npy(NULL, &dc, npy, &ds, &err) == GRUGAN_OK, "%s",
+                  err.message);
+    grugan_dataset_shape(ds, &n, &T, &F, NULL);
+    ck_assert(n == 2 && T == 3 && F == 2);
+    grugan_dataset_get(ds, 1, y, NULL, NULL);
+    ck_assert_mem_eq(y, x + 6, sizeof y);
+    grugan_dataset_free(ds);
+    /* bad arguments */
+    ck_assert_int_eq(grugan_write_sequences(csv, 7, x, 2, 3, 2, &err), GRUGAN_E_INVALID);
+    ck_assert_int_eq(grugan_write_sequences(csv, GRUGAN_FILE_CSV, x, 0, 3, 2, &err), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_write_sequences("/no-such-dir/x.csv", GRUGAN_FILE_CSV, x, 2, 3, 2,
+                                            &err),
+                     GRUGAN_E_IO);
+    /* generated samples in data units */
+    {
+        const float off[2] = {10, 20}, sc[2] = {1, 1};
+        grugan_generator_set_scaler(g, off, sc);
+        ck_assert_int_eq(grugan_generator_sample_to_file(g, 3, 4, 30, NULL, npy, GRUGAN_FILE_NPY),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_dataset_from_npy(NULL, &dc, npy, &ds, &err), GRUGAN_OK);
+        grugan_dataset_shape(ds, &n, &T, &F, NULL);
+        ck_assert(n == 4 && T == 30 && F == 2);
+        grugan_dataset_get(ds, 0, y, NULL, NULL);
+        ck_assert(y[0] > 10 && y[0] < 11 && y[1] > 20 && y[1] < 21); /* sigmoid + offset */
+        grugan_dataset_free(ds);
+        ck_assert_int_eq(grugan_generator_sample_to_file(g, 3, 4, 30, NULL, csv, 9),
+                         GRUGAN_E_INVALID);
+        ck_assert_int_gt((int)strlen(grugan_generator_message(g)), 0);
+    }
+    unlink(csv);
+    unlink(npy);
+    rmdir(dir);
+    grugan_generator_free(g);
+}
+END_TEST
+
 Suite *suite_export(void)
 {
     Suite *s = suite_create("export");
@@ -295,6 +358,7 @@ Suite *suite_export(void)
     tcase_add_test(tc, scaler_round_trips_and_refuses_bad_values);
     tcase_add_test(tc, generator_export_round_trips_through_memory_and_files);
     tcase_add_test(tc, malformed_exports_are_refused);
+    tcase_add_test(tc, sequences_are_written_as_csv_and_npy);
     suite_add_tcase(s, tc);
     return s;
 }

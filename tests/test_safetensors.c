@@ -187,7 +187,7 @@ START_TEST(atomic_write_replaces_or_keeps_the_old_file)
     ck_assert_int_eq(grugan__file_read(ctx, path, 100, &data, &size, msg, sizeof msg), GRUGAN_E_IO);
     ck_assert_int_eq(grugan__file_read(ctx, dir, 100, &data, &size, msg, sizeof msg), GRUGAN_E_IO);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    ck_assert_int_eq(grugan__file_read(ctx, path, 3, &data, &size, msg, sizeof msg), GRUGAN_E_IO);
+    ck_assert_int_eq(grugan__file_read(ctx, path, 3, &data, &size, msg, sizeof msg), GRUGAN_E_SIZE);
     ck_assert_ptr_null(data);
     ck_assert_int_eq(unlink(path), 0);
     ck_assert_int_eq(rmdir(dir), 0); /* no temporary file was left */

@@ -4,6 +4,7 @@
 #include "core/core.h"
 #include "core/rng.h"
 #include "io/csv.h"
+#include "io/file.h"
 #include "io/npy.h"
 
 #include <errno.h>
@@ -406,95 +407,15 @@ int grugan_dataset_from_series(grugan_context *ctx, const grugan_dataset_config 
     return from_series(c, &cfg, series, rows, features, cfg.columns, cfg.num_columns, out, err);
 }
 
-/* The last `keep` characters of a path, for messages. */
-static const char *path_tail(const char *path, size_t keep)
-{
-    const size_t n = strlen(path);
-    return n > keep ? path + (n - keep) : path;
-}
-
-/* Reads a whole file into one allocation (*size bytes; *data is NULL for an
- * empty file). */
+/* Reads a whole file into one allocation (*size bytes). */
 static int read_file(const grugan_context *ctx, const char *path, char **data, size_t *size,
                      grugan_error *err)
 {
-    char reason[128];
-    struct stat st;
-    size_t cap, len = 0;
-    char *buf;
-    FILE *fp;
-
-    *data = NULL;
-    *size = 0;
-    errno = 0;
-    fp = fopen(path, "rb");
-    if (!fp) {
-        const int e = errno;
-        if (strerror_r(e, reason, sizeof reason) != 0) snprintf(reason, sizeof reason, "error %d", e);
-        return grugan__error_set(ctx, err, GRUGAN_E_IO, "cannot open '%s': %s",
-                                 path_tail(path, 160), reason);
-    }
-    if (fstat(fileno(fp), &st) != 0 || S_ISDIR(st.st_mode)) {
-        int e = EISDIR;
-        if (fstat(fileno(fp), &st) != 0) e = errno;
-        fclose(fp);
-        if (strerror_r(e, reason, sizeof reason) != 0) snprintf(reason, sizeof reason, "error %d", e);
-        return grugan__error_set(ctx, err, GRUGAN_E_IO, "cannot read '%s': %s",
-                                 path_tail(path, 160), reason);
-    }
-    /* a regular file is read in one go: its size plus one byte to meet EOF */
-    if (S_ISREG(st.st_mode) && st.st_size >= 0 && (uintmax_t)st.st_size < SIZE_MAX / 2)
-        cap = (size_t)st.st_size + 1;
-    else
-        cap = (size_t)1 << 16;
-    buf = grugan__alloc(ctx, cap);
-    if (!buf) {
-        fclose(fp);
-        return grugan__error_set(ctx, err, GRUGAN_E_NOMEM, "cannot allocate %zu bytes for '%s'",
-                                 cap, path_tail(path, 160));
-    }
-    for (;;) {
-        const size_t got = fread(buf + len, 1, cap - len, fp);
-        len += got;
-        if (len < cap) {
-            if (ferror(fp)) {
-                const int e = errno ? errno : EIO;
-                grugan__free(ctx, buf);
-                fclose(fp);
-                if (strerror_r(e, reason, sizeof reason) != 0)
-                    snprintf(reason, sizeof reason, "error %d", e);
-                return grugan__error_set(ctx, err, GRUGAN_E_IO, "cannot read '%s': %s",
-                                         path_tail(path, 160), reason);
-            }
-            if (feof(fp)) break;
-            continue;
-        }
-        /* full: grow (the file is not regular, or grew while read) */
-        {
-            char *grown;
-            if (cap > SIZE_MAX / 2) {
-                grugan__free(ctx, buf);
-                fclose(fp);
-                return grugan__error_set(ctx, err, GRUGAN_E_SIZE, "'%s' is too large",
-                                         path_tail(path, 160));
-            }
-            grown = grugan__alloc(ctx, cap * 2);
-            if (!grown) {
-                grugan__free(ctx, buf);
-                fclose(fp);
-                return grugan__error_set(ctx, err, GRUGAN_E_NOMEM,
-                                         "cannot allocate %zu bytes for '%s'", cap * 2,
-                                         path_tail(path, 160));
-            }
-            memcpy(grown, buf, len);
-            grugan__free(ctx, buf);
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    fclose(fp);
-    *data = buf;
-    *size = len;
+    char msg[GRUGAN__MESSAGE_CAP];
+    void *bytes = NULL;
+    int rc = grugan__file_read(ctx, path, SIZE_MAX / 2, &bytes, size, msg, sizeof msg);
+    *data = bytes;
+    if (rc != GRUGAN_OK) return grugan__error_set(ctx, err, rc, "%s", msg);
     return GRUGAN_OK;
 }
 
@@ -513,7 +434,7 @@ static int from_csv_text(const grugan_context *c, const grugan_dataset_config *c
     opt.num_columns = cfg->num_columns;
     rc = grugan__csv_parse(c, text ? text : "", text ? size : 0, &opt, &table, msg, sizeof msg);
     if (rc != GRUGAN_OK) {
-        if (name) return grugan__error_set(c, err, rc, "%s: %s", path_tail(name, 60), msg);
+        if (name) return grugan__error_set(c, err, rc, "%s: %s", grugan__path_tail(name, 60), msg);
         return grugan__error_set(c, err, rc, "CSV: %s", msg);
     }
     rc = from_series(c, cfg, table.values, table.rows, table.cols, NULL, 0, out, err);
@@ -560,7 +481,7 @@ static int from_npy_bytes(const grugan_context *c, const grugan_dataset_config *
     char msg[GRUGAN__MESSAGE_CAP];
     int rc = grugan__npy_parse(c, bytes ? bytes : "", bytes ? size : 0, &a, msg, sizeof msg);
     if (rc != GRUGAN_OK) {
-        if (name) return grugan__error_set(c, err, rc, "%s: %s", path_tail(name, 60), msg);
+        if (name) return grugan__error_set(c, err, rc, "%s: %s", grugan__path_tail(name, 60), msg);
         return grugan__error_set(c, err, rc, "%s", msg);
     }
     if (a.ndim == 2) {

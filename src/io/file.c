@@ -11,54 +11,102 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The text of errno value e, thread-safely. */
+static void reason_of(int e, char *buf, size_t cap)
+{
+    if (strerror_r(e, buf, cap) != 0) snprintf(buf, cap, "error %d", e);
+}
+
+const char *grugan__path_tail(const char *path, size_t keep)
+{
+    const size_t n = strlen(path);
+    return n > keep ? path + (n - keep) : path;
+}
+
 int grugan__file_read(const grugan_context *ctx, const char *path, size_t cap, void **data,
                       size_t *size, char *msg, size_t msg_cap)
 {
+    char reason[128];
     struct stat st;
+    size_t have = 0, room;
     unsigned char *buf;
-    size_t have = 0, want;
     int fd;
 
     *data = NULL;
     *size = 0;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        snprintf(msg, msg_cap, "cannot open '%s': %s", path, strerror(errno));
+        reason_of(errno, reason, sizeof reason);
+        snprintf(msg, msg_cap, "cannot open '%s': %s", grugan__path_tail(path, 160), reason);
         return GRUGAN_E_IO;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(msg, msg_cap, "'%s' is not a regular file", path);
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        reason_of(S_ISDIR(st.st_mode) ? EISDIR : errno, reason, sizeof reason);
+        snprintf(msg, msg_cap, "cannot read '%s': %s", grugan__path_tail(path, 160), reason);
         close(fd);
         return GRUGAN_E_IO;
     }
-    if ((unsigned long long)st.st_size > (unsigned long long)cap) {
-        snprintf(msg, msg_cap, "'%s' has %lld bytes, more than the %zu accepted", path,
-                 (long long)st.st_size, cap);
+    /* a regular file is read in one allocation (its size plus one byte to meet
+     * the end); anything else (a pipe) grows by doubling */
+    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > (unsigned long long)cap) {
+        snprintf(msg, msg_cap, "'%s' has %lld bytes, more than the %zu accepted",
+                 grugan__path_tail(path, 160), (long long)st.st_size, cap);
         close(fd);
-        return GRUGAN_E_IO;
+        return GRUGAN_E_SIZE;
     }
-    want = (size_t)st.st_size;
-    buf = grugan__alloc(ctx, want ? want : 1);
+    room = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : (size_t)1 << 16;
+    buf = grugan__alloc(ctx, room);
     if (!buf) {
-        snprintf(msg, msg_cap, "cannot allocate %zu bytes to read '%s'", want, path);
+        snprintf(msg, msg_cap, "cannot allocate %zu bytes to read '%s'", room,
+                 grugan__path_tail(path, 160));
         close(fd);
         return GRUGAN_E_NOMEM;
     }
-    while (have < want) {
-        ssize_t got = read(fd, buf + have, want - have);
+    for (;;) {
+        ssize_t got;
+        if (have == room) {
+            unsigned char *grown;
+            if (room > cap) {
+                snprintf(msg, msg_cap, "'%s' has more than the %zu bytes accepted",
+                         grugan__path_tail(path, 160), cap);
+                grugan__free(ctx, buf);
+                close(fd);
+                return GRUGAN_E_SIZE;
+            }
+            grown = grugan__alloc(ctx, 2 * room);
+            if (!grown) {
+                snprintf(msg, msg_cap, "cannot allocate %zu bytes to read '%s'", 2 * room,
+                         grugan__path_tail(path, 160));
+                grugan__free(ctx, buf);
+                close(fd);
+                return GRUGAN_E_NOMEM;
+            }
+            memcpy(grown, buf, have);
+            grugan__free(ctx, buf);
+            buf = grown;
+            room *= 2;
+        }
+        got = read(fd, buf + have, room - have);
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            snprintf(msg, msg_cap, "cannot read '%s': %s", path,
-                     got < 0 ? strerror(errno) : "file shrank while reading");
+        if (got < 0) {
+            reason_of(errno, reason, sizeof reason);
+            snprintf(msg, msg_cap, "cannot read '%s': %s", grugan__path_tail(path, 160), reason);
             grugan__free(ctx, buf);
             close(fd);
             return GRUGAN_E_IO;
         }
+        if (got == 0) break;
         have += (size_t)got;
     }
     close(fd);
+    if (have > cap) {
+        snprintf(msg, msg_cap, "'%s' has more than the %zu bytes accepted", grugan__path_tail(path, 160),
+                 cap);
+        grugan__free(ctx, buf);
+        return GRUGAN_E_SIZE;
+    }
     *data = buf;
-    *size = want;
+    *size = have;
     return GRUGAN_OK;
 }
 
@@ -92,7 +140,7 @@ static void directory_of(const char *path, char *dir, size_t cap)
 int grugan__file_write_atomic(const char *path, const void *data, size_t size, char *msg,
                               size_t msg_cap)
 {
-    char tmp[4096], dir[4096];
+    char tmp[4096], dir[4096], reason[128];
     int fd, err, dfd;
     if (strlen(path) + 64 > sizeof tmp) {
         snprintf(msg, msg_cap, "path too long: '%s'", path);
@@ -110,8 +158,8 @@ int grugan__file_write_atomic(const char *path, const void *data, size_t size, c
         if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) {
-        snprintf(msg, msg_cap, "cannot create a temporary file next to '%s': %s", path,
-                 strerror(errno));
+        reason_of(errno, reason, sizeof reason);
+        snprintf(msg, msg_cap, "cannot create a temporary file next to '%s': %s", path, reason);
         return GRUGAN_E_IO;
     }
     err = write_all(fd, data, size);
@@ -119,15 +167,17 @@ int grugan__file_write_atomic(const char *path, const void *data, size_t size, c
     if (close(fd) != 0 && err == 0) err = errno;
     if (err != 0) {
         unlink(tmp);
+        reason_of(err, reason, sizeof reason);
         snprintf(msg, msg_cap, "cannot write '%s': %s (the previous file is untouched)", path,
-                 strerror(err));
+                 reason);
         return GRUGAN_E_IO;
     }
     if (rename(tmp, path) != 0) {
         err = errno;
         unlink(tmp);
+        reason_of(err, reason, sizeof reason);
         snprintf(msg, msg_cap, "cannot replace '%s': %s (the previous file is untouched)", path,
-                 strerror(err));
+                 reason);
         return GRUGAN_E_IO;
     }
     directory_of(path, dir, sizeof dir);
