@@ -166,13 +166,16 @@ docs:
 	    echo "make docs: doxygen is not installed (optional; on Debian: apt-get install doxygen), nothing built"; \
 	fi
 
-# ---- benchmark (docs/PERFORMANCE.md); BENCH_ARGS go to bench/gru_bench.c -----
-build/gru_bench: $(BENCH_SRC) include/grugan.h $(STATIC)
+# ---- benchmark (docs/PERFORMANCE.md); BENCH_ARGS go to bench/run.sh ----------
+# One program per bench/*.c: build/gru_bench (GRU), build/gan_bench (GAN step).
+BENCH_BINS := $(BENCH_SRC:bench/%.c=build/%)
+
+$(BENCH_BINS): build/%: bench/%.c include/grugan.h $(STATIC)
 	@mkdir -p build
 	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L -std=c11 $(WARNINGS) $(OPENMP_CFLAGS) $(CFLAGS) \
-	    $(LDFLAGS) -o $@ $(BENCH_SRC) $(STATIC) $(LIBS_PRIVATE)
+	    $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS_PRIVATE)
 
-bench: all build/gru_bench
+bench: all $(BENCH_BINS)
 	PYTHON="$(PYTHON)" sh bench/run.sh $(BENCH_ARGS)
 
 # ---- install -------------------------------------------------------------------

@@ -1,9 +1,11 @@
 #!/bin/sh
-# run.sh - libgrugan's GRU against torch.nn.GRU on this machine (make bench).
+# run.sh - libgrugan's GRU against torch.nn.GRU, and a GAN training iteration
+# against the same iteration in PyTorch, on this machine (make bench).
 #
-#   sh bench/run.sh [--no-torch] [--config NAME[,NAME]] [--threads 1,2]
-#                   [--repeats N] [--min-time S] [--quick]
+#   sh bench/run.sh [--no-torch] [--only gru|gan] [--config NAME[,NAME]]
+#                   [--threads 1,2] [--repeats N] [--min-time S] [--quick]
 #
+# GRU section (--config chooses its configurations):
 # Runs build/gru_bench (BENCH_BIN) once, then bench/torch_gru.py with PYTHON
 # (default /usr/bin/python3, Debian's python3-torch) once per thread count n,
 # with BLIS_NUM_THREADS=n in its environment: Debian's torch does its matrix
@@ -14,30 +16,55 @@
 #   gru config=I5-H24-L3-T24-B128 threads=1 fwd_ms=.. fwdbwd_ms=.. torch_fwd_ms=..
 #       torch_fwdbwd_ms=.. speedup_fwd=.. speedup_fwdbwd=..
 # with n/a for the torch fields when torch is absent. Speedup = torch ms / our ms.
+#
+# GAN section, after it: build/gan_bench (GAN_BENCH_BIN) times
+# grugan_trainer_step (one discriminator and one generator update, TimeGAN
+# size), then bench/torch_gan.py the same iteration in PyTorch, once per
+# thread count as above; prints a table, then at the end one line per thread
+# count:
+#   gan config=timegan threads=1 step_ms=.. torch_step_ms=.. speedup=..
+# --repeats, --min-time and --quick apply to both sections, --config to the
+# GRU section only; --only runs one section.
 set -eu
 cd "$(dirname "$0")/.."
-: "${BENCH_BIN:=build/gru_bench}" "${PYTHON:=/usr/bin/python3}"
+: "${BENCH_BIN:=build/gru_bench}" "${GAN_BENCH_BIN:=build/gan_bench}" "${PYTHON:=/usr/bin/python3}"
 
 threads=1,2
 common=""
+gan_common=""
 use_torch=1
+only=""
 while [ $# -gt 0 ]; do
     case $1 in
     --no-torch) use_torch=0 ;;
-    --quick) common="$common $1" ;;
+    --quick) common="$common $1"; gan_common="$gan_common $1" ;;
     --threads)
         [ $# -ge 2 ] || { echo "run.sh: --threads needs a value" >&2; exit 2; }
         threads=$2; shift ;;
-    --config | --repeats | --min-time)
+    --only)
+        [ $# -ge 2 ] || { echo "run.sh: --only needs a value" >&2; exit 2; }
+        case $2 in gru | gan) only=$2 ;; *) echo "run.sh: --only gru or gan" >&2; exit 2 ;; esac
+        shift ;;
+    --config)
         [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
         common="$common $1 $2"; shift ;;
+    --repeats | --min-time)
+        [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+        common="$common $1 $2"; gan_common="$gan_common $1 $2"; shift ;;
     *) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
 done
+run_gru=1 run_gan=1
+[ "$only" != gan ] || run_gru=0
+[ "$only" != gru ] || run_gan=0
 
-if [ ! -x "$BENCH_BIN" ]; then
+if [ "$run_gru" -eq 1 ] && [ ! -x "$BENCH_BIN" ]; then
     echo "run.sh: $BENCH_BIN not built (make build/gru_bench)" >&2
+    exit 1
+fi
+if [ "$run_gan" -eq 1 ] && [ ! -x "$GAN_BENCH_BIN" ]; then
+    echo "run.sh: $GAN_BENCH_BIN not built (make build/gan_bench)" >&2
     exit 1
 fi
 
@@ -53,16 +80,25 @@ if [ -r /proc/loadavg ]; then
         echo "warning: the machine is busy; other work distorts the numbers, above all at 2 threads" >&2
     fi
 fi
+
+# Empty when torch can be used, else why not.
+if [ "$use_torch" -eq 0 ]; then
+    no_torch="--no-torch"
+elif ! why=$("$PYTHON" -c 'import torch' 2>&1); then
+    no_torch="$PYTHON: $(printf '%s\n' "$why" | tail -n 1)"
+else
+    no_torch=""
+fi
+
+gru_section() {
 echo "libgrugan: timing (threads $threads) ..."
 # shellcheck disable=SC2086
 env -u BLIS_NUM_THREADS "$BENCH_BIN" $common --threads "$threads" >"$tmp/ours"
 grep -v '^#' "$tmp/ours" | sed 's/^/  /'
 
 : >"$tmp/torch"
-if [ "$use_torch" -eq 0 ]; then
-    echo "torch not available: comparison skipped (--no-torch)"
-elif ! why=$("$PYTHON" -c 'import torch' 2>&1); then
-    echo "torch not available: comparison skipped ($PYTHON: $(printf '%s\n' "$why" | tail -n 1))"
+if [ -n "$no_torch" ]; then
+    echo "torch not available: comparison skipped ($no_torch)"
 else
     for n in $(echo "$threads" | tr ',' ' '); do
         echo "torch.nn.GRU: timing (threads $n, BLIS_NUM_THREADS=$n) ..."
@@ -135,3 +171,74 @@ END {
         printf "gru config=%s threads=%s fwd_ms=%s fwdbwd_ms=%s torch_fwd_ms=%s torch_fwdbwd_ms=%s speedup_fwd=%s speedup_fwdbwd=%s\n", cfg[k], thr[k], ms(fwd[k]), ms(fb[k]), ms(tfwd[k]), ms(tfb[k]), ratio(tfwd[k], fwd[k]), ratio(tfb[k], fb[k])
     }
 }' "$tmp/ours" "$tmp/torch"
+}
+
+gan_section() {
+echo "GAN training iteration, one discriminator and one generator update (timegan: generator"
+echo "and discriminator 3-layer GRU H=24, F=Z=5, T=24, B=128, per-step logits, BCE, Adam):"
+echo "libgrugan grugan_trainer_step: timing (threads $threads) ..."
+# shellcheck disable=SC2086
+env -u BLIS_NUM_THREADS "$GAN_BENCH_BIN" $gan_common --threads "$threads" >"$tmp/gan_ours"
+grep -v '^# libgrugan' "$tmp/gan_ours" | sed 's/^/  /'
+
+: >"$tmp/gan_torch"
+if [ -n "$no_torch" ]; then
+    echo "torch not available: comparison skipped ($no_torch)"
+else
+    for n in $(echo "$threads" | tr ',' ' '); do
+        echo "PyTorch, the same iteration: timing (threads $n, BLIS_NUM_THREADS=$n) ..."
+        # shellcheck disable=SC2086
+        if ! BLIS_NUM_THREADS=$n "$PYTHON" bench/torch_gan.py $gan_common --threads "$n" \
+            >"$tmp/gan_torch.$n"; then
+            echo "torch_gan.py failed at $n threads: its numbers are skipped" >&2
+            : >"$tmp/gan_torch.$n"
+        fi
+        grep -v '^# torch' "$tmp/gan_torch.$n" | sed 's/^/  /'
+        cat "$tmp/gan_torch.$n" >>"$tmp/gan_torch"
+    done
+fi
+
+# Join on threads; the target (at least 6x faster than torch) is that of
+# docs/PERFORMANCE.md.
+awk '
+function field(line, key,    n, i, a, kv) {
+    n = split(line, a, " ")
+    for (i = 2; i <= n; i++) { split(a[i], kv, "="); if (kv[1] == key) return kv[2] }
+    return ""
+}
+function ms(v) { return v == "" ? "n/a" : sprintf("%.3f", v) }
+function ratio(num, den) { return (num == "" || den == "" || den + 0 <= 0) ? "n/a" : sprintf("%.2f", num / den) }
+BEGIN { target = 6 }
+FNR == 1 { file++ }
+/^#/ { next }
+file == 1 && $1 == "grugan_gan" {
+    k = field($0, "threads"); order[++n] = k; cfg[k] = field($0, "config"); ours[k] = field($0, "step_ms")
+}
+file == 2 && $1 == "torch_gan" { torch[field($0, "threads")] = field($0, "step_ms") }
+END {
+    print ""
+    printf "%-13s %3s | %9s %9s %7s | %s\n", "GAN step", "thr", "ms", "torch", "speedup", "target"
+    for (i = 1; i <= n; i++) {
+        k = order[i]; s = ratio(torch[k], ours[k])
+        verdict = s == "n/a" ? sprintf(">= %sx: n/a", target) : sprintf(">= %sx: %s", target, s + 0 >= target ? "met" : "MISSED")
+        printf "%-13s %3s | %9s %9s %7s | %s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), s, verdict
+    }
+    if ((1 in ours) && (2 in ours)) {
+        print ""
+        printf "GAN step, 2 threads vs 1: libgrugan %sx, torch %sx\n", ratio(ours[1], ours[2]), ratio(torch[1], torch[2])
+    }
+    print ""
+    for (i = 1; i <= n; i++) {
+        k = order[i]
+        printf "gan config=%s threads=%s step_ms=%s torch_step_ms=%s speedup=%s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), ratio(torch[k], ours[k])
+    }
+}' "$tmp/gan_ours" "$tmp/gan_torch"
+}
+
+if [ "$run_gru" -eq 1 ]; then
+    gru_section
+fi
+if [ "$run_gan" -eq 1 ]; then
+    [ "$run_gru" -eq 0 ] || echo ""
+    gan_section
+fi

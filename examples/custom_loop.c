@@ -61,7 +61,7 @@ static int parse_options(int argc, char **argv, options *o)
 {
     o->steps = 500, o->critic = 5, o->batch = 64, o->seed = 1;
     o->clip = 0.1, o->lr = 5e-4, o->adam = 0, o->threads = 1;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long n = 0;
         int bad = 0;
@@ -99,7 +99,6 @@ static int parse_options(int argc, char **argv, options *o)
             fprintf(stderr, "custom_loop: bad value for %s: %s\n", a, v);
             return -1;
         }
-        i++;
     }
     return 0;
 }

@@ -3,12 +3,12 @@
  * checkpoint (train_sines, train_csv) or a generator-only export.
  *
  * Shows: loading a generator from a file, reading its configuration and
- * scaler, streaming generation one step at a time with a caller-held state
- * (so any length works, also far beyond the training length, in memory for
- * a chunk of sequences only), the noise of sample i depending only on (seed, i, step), using
- * noise given in a .npy file instead (to reproduce another implementation's
- * outputs or to explore the latent space), mapping outputs back to data
- * units, and writing CSV or NPY.
+ * scaler, sampling any number of sequences of any length (also far beyond the
+ * training length: the library generates step by step), the noise of sample
+ * i depending only on (seed, i, step), generating from noise given in a .npy
+ * file instead (to reproduce another implementation's outputs or to explore
+ * the latent space) with the streaming step and a caller-held state, mapping
+ * outputs back to data units, and writing CSV or NPY.
  *
  *   sample MODEL [--n N] [--steps T] [--seed X] [--condition V,V,...]
  *                [--noise FILE.npy] [--out PATH] [--format csv|npy] [--scaled]
@@ -22,13 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sequences generated together: up to 64, fewer for long sequences so that
- * a chunk holds at most about a million steps. */
-static size_t chunk_size(size_t T)
-{
-    const size_t c = ((size_t)1 << 20) / T;
-    return c < 1 ? 1 : c > 64 ? 64 : c;
-}
+enum { CHUNK = 64 }; /* sequences stepped together from given noise */
 
 typedef struct options {
     const char *model, *noise, *out;
@@ -50,9 +44,10 @@ static void usage(FILE *f)
         "                     when the model was trained with conditions)\n"
         "  --noise FILE.npy   use this noise, an array (N, T, Z) of float32 or float64,\n"
         "                     instead of drawing it; N and T come from the file\n"
-        "  --out PATH         output file, - for standard output (default samples.csv)\n"
+        "  --out PATH         output file (default samples.csv)\n"
         "  --format F         csv or npy (default: npy if PATH ends in .npy, else csv);\n"
-        "                     CSV columns: sequence, step, feature0, feature1, ...\n"
+        "                     CSV columns: sequence, step, f0, f1, ...; NPY: float32\n"
+        "                     (N, T, F)\n"
         "  --scaled           write the generator's outputs as they are, not in data units\n"
         "  --threads K        threads, 1..256 (default 1)\n");
 }
@@ -135,8 +130,7 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--format") == 0) {
             bad = strcmp(v, "csv") != 0 && strcmp(v, "npy") != 0;
             format = v;
-        }
-        else {
+        } else {
             fprintf(stderr, "sample: unknown option %s\n", a);
             return -1;
         }
@@ -151,65 +145,50 @@ static int parse_options(int argc, char **argv, options *o)
         return -1;
     }
     o->npy = format ? strcmp(format, "npy") == 0 : ends_with(o->out, ".npy");
-    if (o->npy && strcmp(o->out, "-") == 0) {
-        fprintf(stderr, "sample: NPY goes to a file, not to standard output\n");
-        return -1;
-    }
     return 0;
-}
-
-/* ---- writers ---------------------------------------------------------------------- */
-
-/* NPY version 1.0: magic, header length (little-endian), a Python dict padded
- * with spaces to a multiple of 64 bytes, then the float32 data. */
-static int npy_header(FILE *f, size_t n, size_t T, size_t F)
-{
-    char dict[128];
-    int len = snprintf(dict, sizeof dict,
-                       "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %zu, %zu), }",
-                       n, T, F);
-    size_t total;
-    if (len < 0 || (size_t)len >= sizeof dict) return -1;
-    total = (10 + (size_t)len + 1 + 63) / 64 * 64; /* magic + dict + '\n' */
-    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-    fputc((int)((total - 10) & 0xff), f);
-    fputc((int)((total - 10) >> 8), f);
-    fputs(dict, f);
-    for (size_t i = 10 + (size_t)len; i < total - 1; i++) fputc(' ', f);
-    fputc('\n', f);
-    return 0;
-}
-
-/* `count` floats as little-endian bytes, whatever the machine's order. */
-static void npy_floats(FILE *f, const float *x, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], sizeof u);
-        for (int b = 0; b < 4; b++) fputc((int)((u >> (8 * b)) & 0xff), f);
-    }
-}
-
-static void csv_header(FILE *f, size_t F)
-{
-    fputs("sequence,step", f);
-    for (size_t k = 0; k < F; k++) fprintf(f, ",feature%zu", k);
-    fputc('\n', f);
-}
-
-/* Rows "sequence,step,values..." for sequences first .. first+cb-1. */
-static void csv_rows(FILE *f, const float *y /* (cb, T, F) */, size_t first, size_t cb,
-                     size_t T, size_t F)
-{
-    for (size_t b = 0; b < cb; b++)
-        for (size_t t = 0; t < T; t++) {
-            fprintf(f, "%zu,%zu", first + b, t);
-            for (size_t k = 0; k < F; k++) fprintf(f, ",%.9g", y[(b * T + t) * F + k]);
-            fputc('\n', f);
-        }
 }
 
 /* ---- main ------------------------------------------------------------------------ */
+
+#define CHECK(call, what, msg)                                                             \
+    do {                                                                                   \
+        int rc_ = (call);                                                                  \
+        if (rc_ != GRUGAN_OK) {                                                            \
+            fprintf(stderr, "sample: %s: %s (%s)\n", what, msg, grugan_status_string(rc_)); \
+            goto done;                                                                     \
+        }                                                                                  \
+    } while (0)
+
+/* Generates from given noise z (n, T, Z) into y (n, T, F), CHUNK sequences
+ * at a time, one step at a time: the state (L, CHUNK, H) carries everything
+ * between steps. The same numbers as grugan_generator_sample with the same
+ * noise. */
+static int generate_from_noise(grugan_generator *gen, grugan_dataset *noise, size_t n, size_t T,
+                               size_t Z, size_t F, const float *cond, float *y)
+{
+    float *z = malloc(CHUNK * T * Z * sizeof *z), *z_t = malloc(CHUNK * Z * sizeof *z_t);
+    float *state = malloc(grugan_generator_state_size(gen, CHUNK) * sizeof *state);
+    float *y_t = malloc(CHUNK * F * sizeof *y_t);
+    int rc = z && z_t && state && y_t ? GRUGAN_OK : GRUGAN_E_NOMEM;
+    for (size_t s0 = 0; rc == GRUGAN_OK && s0 < n; s0 += CHUNK) {
+        const size_t cb = n - s0 < CHUNK ? n - s0 : CHUNK;
+        for (size_t b = 0; rc == GRUGAN_OK && b < cb; b++)
+            rc = grugan_dataset_get(noise, s0 + b, z + b * T * Z, NULL, NULL); /* (T, Z) */
+        memset(state, 0, grugan_generator_state_size(gen, cb) * sizeof *state);
+        for (size_t t = 0; rc == GRUGAN_OK && t < T; t++) {
+            for (size_t b = 0; b < cb; b++)
+                memcpy(z_t + b * Z, z + (b * T + t) * Z, Z * sizeof *z_t);
+            rc = grugan_generator_step(gen, cb, z_t, cond, NULL, state, y_t);
+            for (size_t b = 0; rc == GRUGAN_OK && b < cb; b++)
+                memcpy(y + ((s0 + b) * T + t) * F, y_t + b * F, F * sizeof *y);
+        }
+    }
+    free(z);
+    free(z_t);
+    free(state);
+    free(y_t);
+    return rc;
+}
 
 #define CHECK(call, what, msg)                                                             \
     do {                                                                                   \
@@ -227,9 +206,8 @@ int main(int argc, char **argv)
     grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
     grugan_generator *gen = NULL;
     grugan_dataset *noise = NULL; /* the --noise file, read as (N, T, Z) sequences */
-    FILE *out = NULL;
-    float *z = NULL, *z_t = NULL, *cond = NULL, *state = NULL, *y_t = NULL, *y = NULL;
-    size_t n, T, Z, F, C, chunk;
+    float *cond = NULL, *y = NULL;
+    size_t n, T, Z, F, C;
     int status = 1, have_scaler;
 
     memset(&o, 0, sizeof o);
@@ -268,92 +246,43 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    if (T > SIZE_MAX / sizeof(float) / (Z + F)) {
-        fprintf(stderr, "sample: %zu steps is too many\n", T);
+    if (n > SIZE_MAX / sizeof(float) / F / T) {
+        fprintf(stderr, "sample: %zu sequences of %zu steps do not fit in memory\n", n, T);
         goto done;
+    }
+    y = malloc(n * T * F * sizeof *y); /* (n, T, F) */
+    if (C) cond = malloc(CHUNK * C * sizeof *cond);
+    if (!y || (C && !cond)) {
+        fprintf(stderr, "sample: out of memory for %zu sequences of %zu steps\n", n, T);
+        goto done;
+    }
+
+    if (noise) {
+        for (size_t b = 0; b < CHUNK && C; b++) memcpy(cond + b * C, o.condition, C * sizeof *cond);
+        CHECK(generate_from_noise(gen, noise, n, T, Z, F, cond, y), "generation",
+              grugan_generator_message(gen));
+    } else {
+        CHECK(grugan_generator_sample(gen, o.seed, n, T, o.condition, NULL, y), "generation",
+              grugan_generator_message(gen));
     }
     have_scaler = grugan_generator_get_scaler(gen, NULL, NULL) == GRUGAN_OK;
-    if (!have_scaler && !o.scaled)
+    if (have_scaler && !o.scaled)
+        CHECK(grugan_generator_unscale(gen, y, n * T * F), "unscaling",
+              grugan_generator_message(gen));
+    else if (!have_scaler && !o.scaled)
         fprintf(stderr, "sample: %s holds no scaler: writing the model's scaled outputs\n",
                 o.model);
-
-    chunk = chunk_size(T);
-    z = malloc(chunk * T * Z * sizeof *z);
-    z_t = malloc(chunk * Z * sizeof *z_t);
-    cond = C ? malloc(chunk * C * sizeof *cond) : NULL;
-    state = malloc(grugan_generator_state_size(gen, chunk) * sizeof *state);
-    y_t = malloc(chunk * F * sizeof *y_t);
-    y = malloc(chunk * T * F * sizeof *y);
-    if (!z || !z_t || (C && !cond) || !state || !y_t || !y) {
-        fprintf(stderr, "sample: out of memory for %zu steps\n", T);
-        goto done;
-    }
-    for (size_t b = 0; b < chunk; b++)
-        if (C) memcpy(cond + b * C, o.condition, C * sizeof *cond);
-
-    out = strcmp(o.out, "-") == 0 ? stdout : fopen(o.out, o.npy ? "wb" : "w");
-    if (!out) {
-        fprintf(stderr, "sample: cannot write %s: %s\n", o.out, strerror(errno));
-        goto done;
-    }
-    if (o.npy) {
-        if (npy_header(out, n, T, F) != 0) {
-            fprintf(stderr, "sample: the shape is too large for an NPY header\n");
-            goto done;
-        }
-    } else {
-        csv_header(out, F);
-    }
-
-    for (size_t s0 = 0; s0 < n; s0 += chunk) {
-        const size_t cb = n - s0 < chunk ? n - s0 : chunk;
-        /* z (cb, T, Z): drawn for samples s0 .. s0+cb-1, or read from the file */
-        if (noise)
-            for (size_t b = 0; b < cb; b++)
-                CHECK(grugan_dataset_get(noise, s0 + b, z + b * T * Z, NULL, NULL), o.noise,
-                      grugan_dataset_message(noise));
-        else
-            CHECK(grugan_generator_noise(gen, o.seed, s0, cb, T, z), "noise",
-                  grugan_generator_message(gen));
-        /* one step at a time: the state (L, cb, H) carries everything */
-        memset(state, 0, grugan_generator_state_size(gen, cb) * sizeof *state);
-        for (size_t t = 0; t < T; t++) {
-            for (size_t b = 0; b < cb; b++)
-                memcpy(z_t + b * Z, z + (b * T + t) * Z, Z * sizeof *z_t);
-            CHECK(grugan_generator_step(gen, cb, z_t, cond, NULL, state, y_t), "generation",
-                  grugan_generator_message(gen));
-            for (size_t b = 0; b < cb; b++)
-                memcpy(y + (b * T + t) * F, y_t + b * F, F * sizeof *y);
-        }
-        if (have_scaler && !o.scaled)
-            CHECK(grugan_generator_unscale(gen, y, cb * T * F), "unscaling",
-                  grugan_generator_message(gen));
-        if (o.npy) npy_floats(out, y, cb * T * F);
-        else csv_rows(out, y, s0, cb, T, F);
-    }
-    if (ferror(out) || (out != stdout ? fclose(out) : fflush(out)) != 0) {
-        out = NULL;
-        fprintf(stderr, "sample: writing %s failed: %s\n", o.out, strerror(errno));
-        goto done;
-    }
-    out = NULL;
-    fprintf(stderr, "wrote %zu sequences of %zu steps x %zu features to %s (%s%s)\n", n, T, F,
-            o.out, o.npy ? "NPY" : "CSV",
-            have_scaler && !o.scaled ? ", data units" : ", scaled units");
+    CHECK(grugan_write_sequences(o.out, o.npy ? GRUGAN_FILE_NPY : GRUGAN_FILE_CSV, y, n, T, F,
+                                 &err),
+          o.out, err.message);
+    fprintf(stderr, "wrote %zu sequences of %zu steps x %zu features to %s (%s, %s units)\n", n,
+            T, F, o.out, o.npy ? "NPY" : "CSV", have_scaler && !o.scaled ? "data" : "scaled");
     status = 0;
 done:
-    if (out && out != stdout) {
-        fclose(out);
-        remove(o.out); /* no partial file */
-    }
     grugan_dataset_free(noise);
     grugan_generator_free(gen);
     free(o.condition);
-    free(z);
-    free(z_t);
     free(cond);
-    free(state);
-    free(y_t);
     free(y);
     return status;
 }

@@ -152,10 +152,8 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--stride") == 0) bad = parse_count(v, &o->stride) || !o->stride;
         else if (strcmp(a, "--columns") == 0) bad = parse_columns(v, o);
         else if (strcmp(a, "--header") == 0) bad = (o->header = parse_name(v, headers)) < 0;
-        else if (strcmp(a, "--delimiter") == 0) {
-            bad = strlen(v) != 1;
-            o->delimiter = (unsigned char)v[0];
-        }
+        else if (strcmp(a, "--delimiter") == 0)
+            bad = strlen(v) != 1 || (o->delimiter = (unsigned char)v[0]) == 0;
         else if (strcmp(a, "--hidden") == 0) bad = parse_count(v, &o->hidden) || !o->hidden;
         else if (strcmp(a, "--layers") == 0) bad = parse_count(v, &o->layers) || !o->layers;
         else if (strcmp(a, "--noise") == 0) bad = parse_count(v, &o->noise) || !o->noise;
@@ -273,9 +271,9 @@ int main(int argc, char **argv)
     dc.num_columns = o.num_columns;
     dc.seed = o.seed;
     if (ends_with(o.data, ".npy"))
-        CHECK(grugan_dataset_from_npy(NULL, &dc, o.data, &data, &err), o.data, err.message);
+        CHECK(grugan_dataset_from_npy(NULL, &dc, o.data, &data, &err), "data", err.message);
     else
-        CHECK(grugan_dataset_from_csv(NULL, &dc, o.data, &data, &err), o.data, err.message);
+        CHECK(grugan_dataset_from_csv(NULL, &dc, o.data, &data, &err), "data", err.message);
     grugan_dataset_shape(data, &n, &T, &F, NULL);
     printf("%s: %zu windows of %zu steps x %zu features\n", o.data, n, T, F);
     if (o.batch > n) {

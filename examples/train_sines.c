@@ -50,9 +50,10 @@ static int parse_options(int argc, char **argv, options *o)
     o->out = "sines_out";
     o->threads = 2;
     o->seed = 1;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
+        long threads = 0;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             exit(0);
@@ -62,9 +63,16 @@ static int parse_options(int argc, char **argv, options *o)
             return -1;
         }
         errno = 0;
+        if (strcmp(a, "--out") != 0 && !(v[0] >= '0' && v[0] <= '9') && v[0] != '.') {
+            fprintf(stderr, "train_sines: bad value for %s: %s\n", a, v); /* no sign, no inf */
+            return -1;
+        }
         if (strcmp(a, "--seconds") == 0) o->seconds = strtod(v, &end);
         else if (strcmp(a, "--steps") == 0) o->steps = strtoul(v, &end, 10);
-        else if (strcmp(a, "--threads") == 0) o->threads = (int)strtol(v, &end, 10);
+        else if (strcmp(a, "--threads") == 0) {
+            threads = strtol(v, &end, 10);
+            o->threads = threads >= 1 && threads <= 256 ? (int)threads : 0;
+        }
         else if (strcmp(a, "--seed") == 0) o->seed = strtoul(v, &end, 10);
         else if (strcmp(a, "--out") == 0) o->out = v, end = (char *)v + strlen(v);
         else {
@@ -75,9 +83,8 @@ static int parse_options(int argc, char **argv, options *o)
             fprintf(stderr, "train_sines: bad value for %s: %s\n", a, v);
             return -1;
         }
-        i++;
     }
-    if (o->seconds <= 0 || o->threads < 1 || o->threads > 256) {
+    if (!(o->seconds > 0) || !isfinite(o->seconds) || o->threads < 1 || o->threads > 256) {
         fprintf(stderr, "train_sines: --seconds must be > 0 and --threads in 1..256\n");
         return -1;
     }
@@ -151,22 +158,6 @@ static int on_progress(const grugan_progress *p, void *user)
 }
 
 /* ---- outputs -------------------------------------------------------------------- */
-
-static int write_csv(const char *path, const float *x, size_t n)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    fprintf(f, "sequence,step");
-    for (size_t k = 0; k < F; k++) fprintf(f, ",feature%zu", k);
-    fputc('\n', f);
-    for (size_t i = 0; i < n; i++)
-        for (size_t t = 0; t < T; t++) {
-            fprintf(f, "%zu,%zu", i, t);
-            for (size_t k = 0; k < F; k++) fprintf(f, ",%.6g", x[(i * T + t) * F + k]);
-            fputc('\n', f);
-        }
-    return fclose(f) == 0 ? 0 : -1;
-}
 
 /* One panel: `count` sequences of feature k as polylines in a w x h box. */
 static void svg_panel(FILE *f, const float *x, size_t count, size_t k, double x0, double y0,
@@ -292,10 +283,8 @@ int main(int argc, char **argv)
     CHECK(grugan_dataset_unscale(data, fake, (size_t)SAMPLES * T * F), "unscaling",
           grugan_dataset_message(data));
     snprintf(path, sizeof path, "%s/samples.csv", o.out);
-    if (write_csv(path, fake, SAMPLES) != 0) {
-        fprintf(stderr, "train_sines: cannot write %s: %s\n", path, strerror(errno));
-        goto done;
-    }
+    CHECK(grugan_write_sequences(path, GRUGAN_FILE_CSV, fake, SAMPLES, T, F, &err), path,
+          err.message);
     snprintf(path, sizeof path, "%s/sines.svg", o.out);
     if (write_svg(path, real, fake, DRAWN) != 0) {
         fprintf(stderr, "train_sines: cannot write %s: %s\n", path, strerror(errno));

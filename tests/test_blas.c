@@ -37,7 +37,8 @@ static size_t impls(impl *out)
     size_t n = 0;
     out[n++] = (impl){GRUGAN__GEMM_BLIS, 0};
     out[n++] = (impl){GRUGAN__GEMM_AUTO, 0};
-    for (int isa = 0; isa <= grugan__gemm_isa_best(); isa++) out[n++] = (impl){GRUGAN__GEMM_OWN, isa};
+    for (int isa = 0; isa <= grugan__gemm_isa_best(); isa++)
+        out[n++] = (impl){GRUGAN__GEMM_OWN, isa};
     return n;
 }
 
@@ -93,9 +94,8 @@ static void check_product(impl im, size_t m, size_t n, size_t k, int layouts, fl
             for (size_t p = 0; p < k; p++)
                 s += (double)a[(ptrdiff_t)i * va.rs + (ptrdiff_t)p * va.cs] *
                      b[(ptrdiff_t)p * vb.rs + (ptrdiff_t)j * vb.cs];
-            want[i * n + j] =
-                alpha * s +
-                (beta == 0.0f ? 0.0 : beta * (double)c[(ptrdiff_t)i * vc.rs + (ptrdiff_t)j * vc.cs]);
+            const double cij = c[(ptrdiff_t)i * vc.rs + (ptrdiff_t)j * vc.cs];
+            want[i * n + j] = alpha * s + (beta == 0.0f ? 0.0 : beta * cij);
         }
     run(im, threads, m, n, k, alpha, a, va.rs, va.cs, b, vb.rs, vb.cs, beta, c, vc.rs, vc.cs);
     for (size_t i = 0; i < m; i++)
@@ -190,7 +190,8 @@ START_TEST(gemm_is_bit_identical_across_thread_counts)
         grugan__rng_fill_uniform(&rng, b, k * n, -1, 1);
         for (size_t q = 0; q < nim; q++)
             for (int layouts = 0; layouts < 8; layouts++) {
-                const view va = layout(layouts & 1, m, k, 0), vb = layout((layouts >> 1) & 1, k, n, 0),
+                const view va = layout(layouts & 1, m, k, 0),
+                           vb = layout((layouts >> 1) & 1, k, n, 0),
                            vc = layout((layouts >> 2) & 1, m, n, 0);
                 /* BLIS's threads spin at barriers: slow on a busy machine */
                 for (int threads = 2; threads <= (ims[q].path == GRUGAN__GEMM_OWN ? 3 : 2);

@@ -559,9 +559,9 @@ static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config 
 
     /* Repetitions are independent: with several threads they run in parallel,
      * one worker per thread. Inside a repetition the kernels run on one
-     * thread: for models this small (H = 2 on Sines) a second thread only
-     * adds synchronization; measured, one predictive repetition took 12x as
-     * long with the kernels on 2 threads as on 1. */
+     * thread: with H = 2 (Sines) every product and loop is far below the size
+     * where a second thread pays; measured, one repetition with its kernels
+     * on 2 threads was no faster, and on a busy machine up to 10x slower. */
     n_workers = (size_t)threads < reps ? (size_t)threads : reps;
     j.threads = 1;
     shape.input = j.in;

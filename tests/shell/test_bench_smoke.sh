@@ -1,9 +1,10 @@
 #!/bin/sh
-# The benchmark builds and runs: bench/gru_bench.c in --quick mode on the
-# smallest configuration, then bench/run.sh without torch; both outputs parse.
+# The benchmarks build and run: bench/gru_bench.c in --quick mode on the
+# smallest configuration, bench/gan_bench.c in --quick mode, then bench/run.sh
+# without torch; every output parses.
 set -eu
 : "${MAKE:=make}"
-$MAKE -s build/gru_bench >/dev/null
+$MAKE -s build/gru_bench build/gan_bench >/dev/null
 
 num='[0-9][0-9]*\.[0-9][0-9]*'
 out=$(build/gru_bench --quick --config timegan --threads 1,2)
@@ -17,9 +18,21 @@ if build/gru_bench --config nonsense >/dev/null 2>&1; then
     echo "gru_bench accepted an unknown configuration"; exit 1
 fi
 
+out=$(build/gan_bench --quick --threads 1,2)
+printf '%s\n' "$out"
+for n in 1 2; do
+    printf '%s\n' "$out" | grep -q "^grugan_gan config=timegan threads=$n step_ms=$num repeats=3\$"
+done
+test "$(printf '%s\n' "$out" | grep -vc '^#')" -eq 2
+if build/gan_bench --config mid >/dev/null 2>&1; then
+    echo "gan_bench accepted an unknown configuration"; exit 1
+fi
+
 out=$(sh bench/run.sh --no-torch --quick --config I5-H24-L3-T24-B128 --threads 1)
 printf '%s\n' "$out"
 printf '%s\n' "$out" | grep -q '^torch not available: comparison skipped'
+test "$(printf '%s\n' "$out" | grep -c '^gru ')" -eq 1
+printf '%s\n' "$out" | grep -q "^gru config=I5-H24-L3-T24-B128 threads=1 fwd_ms=$num fwdbwd_ms=$num torch_fwd_ms=n/a torch_fwdbwd_ms=n/a speedup_fwd=n/a speedup_fwdbwd=n/a\$"
 last=$(printf '%s\n' "$out" | tail -n 1)
-printf '%s\n' "$last" | grep -q "^gru config=I5-H24-L3-T24-B128 threads=1 fwd_ms=$num fwdbwd_ms=$num torch_fwd_ms=n/a torch_fwdbwd_ms=n/a speedup_fwd=n/a speedup_fwdbwd=n/a\$"
+printf '%s\n' "$last" | grep -q "^gan config=timegan threads=1 step_ms=$num torch_step_ms=n/a speedup=n/a\$"
 echo ok

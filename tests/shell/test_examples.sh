@@ -1,0 +1,151 @@
+#!/bin/sh
+# Builds the examples and runs each with tiny budgets in a temporary directory:
+# their outputs exist and parse (CSV columns and rows, SVG well-formed, NPY
+# header, checkpoints load), and wrong paths and bad options fail with a
+# message and an exit code below 128 (no crash). Runs the Python examples when
+# a python3 with numpy is present.
+set -eu
+: "${MAKE:=make}"
+$MAKE -s examples >/dev/null
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bin=build/examples
+
+fail() { echo "FAIL: $*"; exit 1; }
+run() {
+    rc=0
+    "$@" >"$tmp/log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then cat "$tmp/log"; fail "exit $rc from: $*"; fi
+}
+
+# expect_error CMD...: fails cleanly, i.e. exit 1..127 and a message on stderr
+expect_error() {
+    rc=0
+    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    if [ "$rc" -eq 0 ] || [ "$rc" -ge 128 ]; then cat "$tmp/err"; fail "exit $rc from: $*"; fi
+    [ -s "$tmp/err" ] || fail "no message from: $*"
+}
+
+# check_csv FILE COLUMNS ROWS: a header, then ROWS rows of COLUMNS fields
+check_csv() {
+    awk -F, -v c="$2" 'NF != c { print FILENAME ":" NR ": " NF " fields, not " c; bad = 1 }
+                       END { exit bad }' "$1" || fail "$1: wrong columns"
+    n=$(($(wc -l <"$1") - 1))
+    [ "$n" -eq "$3" ] || fail "$1: $n rows, not $3"
+    head -n 1 "$1" | grep -q '^sequence,step,f' || fail "$1: no header"
+}
+
+# A python3 with numpy, if there is one.
+py=
+for p in ${PYTHON:-} python3 /usr/bin/python3; do
+    if "$p" -c 'import numpy' >/dev/null 2>&1; then py=$p; break; fi
+done
+
+# check_npy FILE SHAPE: an NPY file of float32 with that shape, e.g. "(4, 50, 2)"
+check_npy() {
+    head -c 6 "$1" | od -An -c | grep -q 'N   U   M   P   Y' || fail "$1: not NPY"
+    grep -a -q "'descr': '<f4', 'fortran_order': False, 'shape': $2" "$1" ||
+        fail "$1: header is not float32 $2"
+    if [ -n "$py" ]; then
+        "$py" -c "import numpy, sys; a = numpy.load(sys.argv[1]); assert a.shape == $2, a.shape" \
+            "$1" || fail "$1: numpy cannot load it"
+    fi
+}
+
+for e in train_sines train_csv sample custom_loop embed; do
+    run "$bin/$e" --help
+    grep -q "usage" "$tmp/log" || fail "$e --help prints no usage"
+    expect_error "$bin/$e" --no-such-option
+    expect_error "$bin/$e" --steps -1
+    expect_error "$bin/$e" --steps 12abc
+done
+
+echo "== train_sines"
+run "$bin/train_sines" --steps 3 --out "$tmp/sines"
+for f in checkpoint.safetensors samples.csv sines.svg; do
+    [ -s "$tmp/sines/$f" ] || fail "train_sines did not write $f"
+done
+check_csv "$tmp/sines/samples.csv" 7 24000
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" \
+        "$tmp/sines/sines.svg" || fail "sines.svg is not well-formed XML"
+else
+    tail -n 1 "$tmp/sines/sines.svg" | grep -q '</svg>' || fail "sines.svg is incomplete"
+fi
+run "$bin/sample" "$tmp/sines/checkpoint.safetensors" --n 5 --out "$tmp/sines5.csv"
+check_csv "$tmp/sines5.csv" 7 120
+expect_error "$bin/train_sines" --steps 1 --out "$tmp/no/such/dir"
+expect_error "$bin/train_sines" --threads 0
+
+echo "== train_csv"
+awk 'BEGIN { print "t,load,price"
+             for (i = 0; i < 300; i++) printf "%d,%.4f,%.4f\n", i, 50 + 20 * sin(i / 8), 3 + cos(i / 5) }' \
+    >"$tmp/series.csv"
+small="--columns 1,2 --batch 16 --hidden 8 --layers 1"
+# shellcheck disable=SC2086
+run "$bin/train_csv" "$tmp/series.csv" $small --steps 3 --checkpoint "$tmp/csv.safetensors" \
+    --export "$tmp/gen.safetensors"
+grep -q "^checkpoint: " "$tmp/log" || fail "train_csv printed no checkpoint line"
+cp "$tmp/csv.safetensors" "$tmp/csv3.safetensors" # the state the export was made from
+# shellcheck disable=SC2086
+run "$bin/train_csv" "$tmp/series.csv" $small --steps 5 --checkpoint "$tmp/csv.safetensors" --resume
+grep -q "resumed from .* at step 3" "$tmp/log" || fail "train_csv did not resume at step 3"
+# shellcheck disable=SC2086
+run "$bin/train_csv" "$tmp/series.csv" $small --steps 2 --disc conv1d --loss wasserstein \
+    --d-steps 2 --checkpoint "$tmp/wgan.safetensors"
+expect_error "$bin/train_csv" "$tmp/missing.csv"
+expect_error "$bin/train_csv" "$tmp/series.csv" --columns 7 --steps 1
+expect_error "$bin/train_csv" "$tmp/series.csv" --loss nonsense
+# shellcheck disable=SC2086
+expect_error "$bin/train_csv" "$tmp/series.csv" $small --steps 1 --checkpoint "$tmp/no/dir/x"
+# shellcheck disable=SC2086
+expect_error "$bin/train_csv" "$tmp/series.csv" --hidden 9 --steps 1 \
+    --checkpoint "$tmp/csv.safetensors" --resume
+
+echo "== sample"
+run "$bin/sample" "$tmp/csv.safetensors" --n 4 --steps 50 --seed 3 --out "$tmp/s.csv"
+check_csv "$tmp/s.csv" 4 200
+# the generator-only export samples as the checkpoint it was made with
+run "$bin/sample" "$tmp/csv3.safetensors" --n 4 --steps 50 --seed 3 --out "$tmp/c3.csv"
+run "$bin/sample" "$tmp/gen.safetensors" --n 4 --steps 50 --seed 3 --out "$tmp/g3.csv"
+cmp -s "$tmp/c3.csv" "$tmp/g3.csv" || fail "the generator export samples differently"
+run "$bin/sample" "$tmp/csv.safetensors" --n 4 --steps 50 --seed 3 --out "$tmp/s.npy"
+check_npy "$tmp/s.npy" "(4, 50, 2)"
+run "$bin/sample" "$tmp/csv.safetensors" --n 2 --steps 7 --scaled --format npy --out "$tmp/s.dat"
+check_npy "$tmp/s.dat" "(2, 7, 2)"
+expect_error "$bin/sample" "$tmp/missing.safetensors"
+expect_error "$bin/sample" "$tmp/series.csv"
+expect_error "$bin/sample" "$tmp/csv.safetensors" --out "$tmp/no/dir/s.csv"
+expect_error "$bin/sample" "$tmp/csv.safetensors" --condition 1,2
+expect_error "$bin/sample" "$tmp/csv.safetensors" --noise "$tmp/missing.npy"
+expect_error "$bin/sample" "$tmp/csv.safetensors" --noise "$tmp/s.csv"
+
+echo "== custom_loop, embed"
+run "$bin/custom_loop" --steps 3 --critic 2 --batch 8
+grep -q "Wasserstein estimate" "$tmp/log" || fail "custom_loop printed no estimate"
+run "$bin/custom_loop" --steps 2 --optimizer adam --batch 4
+run "$bin/embed" --steps 3
+grep -q "^sequence 2, feature 0:" "$tmp/log" || fail "embed printed no samples"
+
+echo "== python"
+if [ -z "$py" ]; then
+    echo "python3 with numpy not found: Python examples skipped"
+else
+    export GRUGAN_LIBRARY="$PWD/lib/libgrugan.so"
+    run "$py" examples/python/sample.py "$tmp/csv.safetensors" --n 4 --steps 50 --seed 3 \
+        --out "$tmp/py.npy"
+    # the binding and the C tool give the same numbers for the same checkpoint and seed
+    "$py" -c "import numpy as np, sys; a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert a.shape == b.shape and np.array_equal(a, b), abs(a - b).max()" "$tmp/py.npy" "$tmp/s.npy" ||
+        fail "examples/python/sample.py and sample disagree"
+    # given noise: the library's own noise, written by numpy, reproduces the drawn samples
+    PYTHONPATH=examples/python "$py" -c "import grugan, numpy, sys
+with grugan.Generator.load(sys.argv[1]) as g: numpy.save(sys.argv[2], g.noise(4, 50, 3))" \
+        "$tmp/csv.safetensors" "$tmp/z.npy" || fail "cannot write the noise"
+    run "$bin/sample" "$tmp/csv.safetensors" --noise "$tmp/z.npy" --out "$tmp/zs.csv"
+    cmp -s "$tmp/zs.csv" "$tmp/s.csv" || fail "sample --noise differs from the drawn noise"
+    expect_error "$py" examples/python/sample.py "$tmp/missing.safetensors"
+    run "$py" examples/python/compare_torch.py "$tmp/csv.safetensors" --n 3 --steps 30
+    cat "$tmp/log"
+fi
+echo ok
