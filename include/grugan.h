@@ -707,6 +707,18 @@ GRUGAN_API int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim,
                                        const float *f_real, const float *f_fake, float *value,
                                        float *d_fake);
 
+/**
+ * Moment matching (TimeGAN's moment loss): over `dim` columns (e.g. T * F
+ * values of each sequence),
+ *   value = mean_j |sd_real[j] - sd_fake[j]| + mean_j |mean_real[j] - mean_fake[j]|
+ * with sd = sqrt(population variance over the rows + 1e-6), and its gradient
+ * with respect to fake. real (n_real, dim), fake (n_fake, dim),
+ * d_fake (n_fake, dim) or NULL (d_fake must not overlap fake).
+ */
+GRUGAN_API int grugan_moment_matching(size_t n_real, size_t n_fake, size_t dim,
+                                      const float *real, const float *fake, float *value,
+                                      float *d_fake);
+
 /* ------------------------------------------------------------------------- */
 /* Optimizers (exact torch.optim update rules)                               */
 /* ------------------------------------------------------------------------- */
@@ -1055,7 +1067,8 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * backpropagates through the discriminator in input-only mode (the
  * discriminator's gradients are untouched). With feature matching, the
  * generator's loss adds weight * || mean f(real) - mean f(fake) ||^2 over the
- * discriminator's features.
+ * discriminator's features; with moment matching, it adds
+ * weight * grugan_moment_matching(real batch, generated batch).
  */
 #define GRUGAN_NONFINITE_STOP 0 /**< stop with GRUGAN_E_NONFINITE naming what and when (default) */
 #define GRUGAN_NONFINITE_SKIP 1 /**< skip the update, count it, go on */
@@ -1076,11 +1089,14 @@ typedef struct grugan_trainer_config {
     float feature_matching;   /**< weight of the feature-matching term; 0: none */
     int32_t nonfinite_policy; /**< GRUGAN_NONFINITE_STOP (0) or GRUGAN_NONFINITE_SKIP */
     int32_t threads;          /**< threads for every borrowed handle; 0: leave them as set */
+    float moment_matching;    /**< weight of the moment-matching term of the generator's
+                                   loss (grugan_moment_matching over the T*F values of the
+                                   real and generated batch); 0: none */
 } grugan_trainer_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_TRAINER_CONFIG_INIT \
-    { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0 }
+    { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f }
 
 /** What the progress callback and grugan_trainer_progress report. */
 typedef struct grugan_progress {

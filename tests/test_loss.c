@@ -452,6 +452,58 @@ START_TEST(bad_feature_matching_arguments_are_refused)
 }
 END_TEST
 
+/* The moment loss in double, from its definition. */
+static double moments_reference(const double *r, size_t nr, const double *f, size_t nf,
+                                size_t dim)
+{
+    double total = 0;
+    for (size_t j = 0; j < dim; j++) {
+        double mr = 0, mf = 0, vr = 0, vf = 0;
+        for (size_t i = 0; i < nr; i++) mr += r[i * dim + j] / (double)nr;
+        for (size_t i = 0; i < nf; i++) mf += f[i * dim + j] / (double)nf;
+        for (size_t i = 0; i < nr; i++) vr += (r[i * dim + j] - mr) * (r[i * dim + j] - mr) / (double)nr;
+        for (size_t i = 0; i < nf; i++) vf += (f[i * dim + j] - mf) * (f[i * dim + j] - mf) / (double)nf;
+        total += fabs(sqrt(vr + 1e-6) - sqrt(vf + 1e-6)) + fabs(mr - mf);
+    }
+    return total / (double)dim;
+}
+
+START_TEST(moment_matching_matches_reference_and_finite_differences)
+{
+    enum { NR = 7, NF = 5, DIM = 11 };
+    float r[NR * DIM], f[NF * DIM], d[NF * DIM], value = 0;
+    double rd[NR * DIM], fd[NF * DIM];
+    unsigned s = 17;
+    for (size_t i = 0; i < NR * DIM; i++) {
+        s = s * 1103515245u + 12345u;
+        r[i] = (float)((s >> 8) % 1000) / 1000.0f;
+        rd[i] = r[i];
+    }
+    for (size_t i = 0; i < NF * DIM; i++) {
+        s = s * 1103515245u + 12345u;
+        f[i] = (float)((s >> 8) % 1000) / 700.0f - 0.2f;
+        fd[i] = f[i];
+    }
+    ck_assert_int_eq(grugan_moment_matching(NR, NF, DIM, r, f, &value, d), GRUGAN_OK);
+    ck_assert_double_eq_tol(value, moments_reference(rd, NR, fd, NF, DIM), 1e-6);
+    for (size_t i = 0; i < NF * DIM; i++) {
+        const double h = 1e-6, keep = fd[i];
+        double up, down;
+        fd[i] = keep + h;
+        up = moments_reference(rd, NR, fd, NF, DIM);
+        fd[i] = keep - h;
+        down = moments_reference(rd, NR, fd, NF, DIM);
+        fd[i] = keep;
+        ck_assert_double_eq_tol(d[i], (up - down) / (2 * h), 1e-5);
+    }
+    ck_assert_int_eq(grugan_moment_matching(NR, NF, DIM, r, r, &value, NULL), GRUGAN_OK);
+    ck_assert_int_eq(grugan_moment_matching(NR, NF, 0, r, f, &value, d), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_moment_matching(NR, NF, DIM, NULL, f, &value, d), GRUGAN_E_INVALID);
+    f[3] = NAN;
+    ck_assert_int_eq(grugan_moment_matching(NR, NF, DIM, r, f, &value, d), GRUGAN_E_NONFINITE);
+}
+END_TEST
+
 Suite *suite_loss(void)
 {
     Suite *s = suite_create("loss");
@@ -463,6 +515,7 @@ Suite *suite_loss(void)
     tcase_add_test(tc, bad_loss_arguments_are_refused_and_nothing_written);
     tcase_add_test(tc, feature_matching_matches_reference_and_finite_differences);
     tcase_add_test(tc, bad_feature_matching_arguments_are_refused);
+    tcase_add_test(tc, moment_matching_matches_reference_and_finite_differences);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -179,6 +179,7 @@ static void check_resume(int disc_kind, int use_file)
     char path[] = "/tmp/grugan-ckpt-XXXXXX";
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
     tc.feature_matching = disc_kind == GRUGAN_DISC_GRU ? 0.5f : 0.0f;
+    tc.moment_matching = disc_kind == GRUGAN_DISC_GRU ? 0.0f : 10.0f;
     tc.d_steps = 2;
     world_make(&a, disc_kind, &tc, 1);
     run_steps(&a, 3);

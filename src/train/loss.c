@@ -173,3 +173,62 @@ int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim, const floa
     *value = (float)sum;
     return GRUGAN_OK;
 }
+
+/* means (w) and standard deviations sqrt(var + 1e-6) (w) of columns
+ * [j0, j0 + w) of x (n, dim), population variance, rows in order. */
+static void column_moments(double *mean, double *sd, const float *x, size_t n, size_t dim,
+                           size_t j0, size_t w)
+{
+    column_sums(mean, x, n, dim, j0, w);
+    for (size_t j = 0; j < w; j++) {
+        mean[j] /= (double)n;
+        sd[j] = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float *row = x + i * dim + j0;
+        for (size_t j = 0; j < w; j++) sd[j] += ((double)row[j] - mean[j]) * ((double)row[j] - mean[j]);
+    }
+    for (size_t j = 0; j < w; j++) sd[j] = sqrt(sd[j] / (double)n + 1e-6);
+}
+
+static double sign_of(double v)
+{
+    return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0;
+}
+
+/*
+ * value = (1/dim) sum_j |sd_r[j] - sd_f[j]| + (1/dim) sum_j |m_r[j] - m_f[j]|
+ * d value / d x_f[i][j] = -(1/dim) sign(sd_r - sd_f) (x_f[i][j] - m_f) / (n_f sd_f)
+ *                        - (1/dim) sign(m_r - m_f) / n_f
+ */
+int grugan_moment_matching(size_t n_real, size_t n_fake, size_t dim, const float *real,
+                           const float *fake, float *value, float *d_fake)
+{
+    double sum = 0, mr[FM_BLOCK], sr[FM_BLOCK], mf[FM_BLOCK], sf[FM_BLOCK];
+    size_t count_real, count_fake;
+
+    if (!real || !fake || !value) return GRUGAN_E_INVALID;
+    if (n_real == 0 || n_fake == 0 || dim == 0 || !grugan__mul_size(n_real, dim, &count_real) ||
+        !grugan__mul_size(n_fake, dim, &count_fake))
+        return GRUGAN_E_SIZE;
+    if (!grugan__all_finite(real, count_real) || !grugan__all_finite(fake, count_fake))
+        return GRUGAN_E_NONFINITE;
+    for (size_t j0 = 0; j0 < dim; j0 += FM_BLOCK) {
+        const size_t w = dim - j0 < FM_BLOCK ? dim - j0 : FM_BLOCK;
+        column_moments(mr, sr, real, n_real, dim, j0, w);
+        column_moments(mf, sf, fake, n_fake, dim, j0, w);
+        for (size_t j = 0; j < w; j++) sum += fabs(sr[j] - sf[j]) + fabs(mr[j] - mf[j]);
+        if (!d_fake) continue;
+        for (size_t i = 0; i < n_fake; i++) {
+            const float *row = fake + i * dim + j0;
+            float *drow = d_fake + i * dim + j0;
+            for (size_t j = 0; j < w; j++)
+                drow[j] = (float)((-sign_of(sr[j] - sf[j]) * ((double)row[j] - mf[j]) / sf[j] -
+                                   sign_of(mr[j] - mf[j])) /
+                                  ((double)n_fake * (double)dim));
+        }
+    }
+    if (!(sum <= FLT_MAX)) return GRUGAN_E_NONFINITE;
+    *value = (float)(sum / (double)dim);
+    return GRUGAN_OK;
+}

@@ -28,6 +28,7 @@ static void release_buffers(grugan_trainer *tr)
     grugan__free(ctx, tr->feat);
     grugan__free(ctx, tr->d_feat);
     grugan__free(ctx, tr->dx);
+    grugan__free(ctx, tr->d_moment);
 }
 
 /* Allocates every buffer a step needs, so that steps never allocate. */
@@ -47,6 +48,10 @@ static int allocate_buffers(grugan_trainer *tr)
     if (tr->C) {
         tr->cond = grugan__calloc(ctx, rows * tr->C, sizeof(float));
         if (!tr->cond) return GRUGAN_E_NOMEM;
+    }
+    if (tr->cfg.moment_matching > 0.0f) {
+        tr->d_moment = grugan__calloc(ctx, seq / 2, sizeof(float));
+        if (!tr->d_moment) return GRUGAN_E_NOMEM;
     }
     if (tr->cfg.feature_matching > 0.0f) {
         size_t n;
@@ -72,6 +77,8 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "clip_weights must be >= 0");
     if (!(c->feature_matching >= 0.0f) || !isfinite(c->feature_matching))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "feature_matching must be >= 0");
+    if (!(c->moment_matching >= 0.0f) || !isfinite(c->moment_matching))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "moment_matching must be >= 0");
     if (c->nonfinite_policy != GRUGAN_NONFINITE_STOP && c->nonfinite_policy != GRUGAN_NONFINITE_SKIP)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "nonfinite_policy %d is unknown",
                                  (int)c->nonfinite_policy);
@@ -120,6 +127,20 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     if (!cfg.epochs) cfg.epochs = 1;
 
     grugan_dataset_shape(data, &n, &T, &F, &C);
+    {
+        /* the step's buffers are sized from the dataset: the models must agree */
+        grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
+        grugan_discriminator_config dc = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
+        grugan_generator_get_config(gen, &gc);
+        grugan_discriminator_get_config(disc, &dc);
+        if (gc.output_size != F || dc.input_size != F || gc.condition_size != C ||
+            dc.condition_size != C)
+            return grugan__error_set(c, err, GRUGAN_E_SIZE,
+                                     "sizes disagree: dataset %zu features, condition %zu; "
+                                     "generator %zu, %zu; discriminator %zu, %zu",
+                                     F, C, gc.output_size, gc.condition_size, dc.input_size,
+                                     dc.condition_size);
+    }
     if (cfg.batch_size > n)
         return grugan__error_set(c, err, GRUGAN_E_SIZE,
                                  "batch_size %zu exceeds the dataset's %zu sequences",
@@ -369,6 +390,14 @@ static int generator_update(grugan_trainer *tr)
         for (size_t i = B * NF; i < 2 * B * NF; i++) tr->d_feat[i] *= w;
         loss += w * match;
     }
+    if (tr->d_moment) {
+        const float w = tr->cfg.moment_matching;
+        float moments;
+        rc = grugan_moment_matching(B, B, seq, tr->x, tr->x + B * seq, &moments, tr->d_moment);
+        if (rc == GRUGAN_E_NONFINITE) return non_finite(tr, "a generated value");
+        if (rc != GRUGAN_OK) return relay(tr, rc, "moment matching", grugan_status_string(rc));
+        loss += w * moments;
+    }
     tr->progress.g_loss = loss;
     if (!isfinite(loss)) return non_finite(tr, "the generator loss");
 
@@ -377,6 +406,9 @@ static int generator_update(grugan_trainer *tr)
                                        GRUGAN_BACKWARD_INPUT_ONLY);
     if (rc != GRUGAN_OK)
         return relay(tr, rc, "discriminator backward", grugan_discriminator_message(tr->disc));
+    if (tr->d_moment)
+        for (size_t i = 0; i < B * seq; i++)
+            tr->dx[B * seq + i] += tr->cfg.moment_matching * tr->d_moment[i];
     grugan_optimizer_zero_grad(tr->gen_opt);
     rc = grugan_generator_backward(tr->gen, tr->dx + B * seq);
     if (rc != GRUGAN_OK)

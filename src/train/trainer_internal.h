@@ -30,6 +30,7 @@ struct grugan_trainer {
     float *feat;       /* (2B, features) with feature matching, else NULL */
     float *d_feat;     /* (2B, features) likewise */
     float *dx;         /* (2B, T, F) */
+    float *d_moment;   /* (B, T, F) with moment matching, else NULL */
     bool lengths_vary; /* the last real batch had a length below T */
 
     grugan_progress progress;
