@@ -297,7 +297,7 @@ START_TEST(sequences_are_written_as_csv_and_npy)
     grugan_error err;
     FILE *f;
     size_t n, T, F, rows = 0;
-    float y[3 * 2];
+    float y[30 * 2];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(csv, sizeof csv, "%s/x.csv", dir);
     snprintf(npy, sizeof npy, "%s/x.npy", dir);
@@ -319,7 +319,7 @@ START_TEST(sequences_are_written_as_csv_and_npy)
     grugan_dataset_shape(ds, &n, &T, &F, NULL);
     ck_assert(n == 2 && T == 3 && F == 2);
     grugan_dataset_get(ds, 1, y, NULL, NULL);
-    ck_assert_mem_eq(y, x + 6, sizeof y);
+    ck_assert_mem_eq(y, x + 6, 6 * sizeof *y);
     grugan_dataset_free(ds);
     /* bad arguments */
     ck_assert_int_eq(grugan_write_sequences(csv, 7, x, 2, 3, 2, &err), GRUGAN_E_INVALID);

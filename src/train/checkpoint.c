@@ -355,7 +355,7 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
             rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: unexpected tensor '%s'", f.entries[i].name);
             goto done;
         }
-    if (s.data_offset >= tr->n_sequences) {
+    if (s.data_offset > tr->n_sequences) {
         rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: dataset offset %" PRIu64 " out of range",
                   s.data_offset);
         goto done;

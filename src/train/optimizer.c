@@ -744,3 +744,8 @@ int grugan_optimizer_state_write(grugan_optimizer *opt, const float *src, size_t
     opt->sgd_started = opt->kind == GRUGAN_OPT_SGD && k > 0 && steps > 0;
     return GRUGAN_OK;
 }
+
+grugan_params *grugan__optimizer_params(const grugan_optimizer *opt)
+{
+    return grugan__object_is(opt, GRUGAN__MAGIC_OPTIMIZER) ? opt->params : NULL;
+}

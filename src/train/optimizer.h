@@ -12,4 +12,7 @@
  * the same bits; this lets the tests compare them. No-op on a bad handle. */
 void grugan__optimizer_use_portable(grugan_optimizer *opt, bool portable);
 
+/* The parameter set the optimizer updates (NULL for a bad handle). */
+grugan_params *grugan__optimizer_params(const grugan_optimizer *opt);
+
 #endif

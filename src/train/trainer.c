@@ -1,5 +1,6 @@
 /* trainer.c - the GAN training loop on the public model, optimizer, loss and
  * dataset handles (it borrows them all). */
+#include "train/optimizer.h"
 #include "train/trainer_internal.h"
 
 #include <float.h>
@@ -90,6 +91,39 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
     return GRUGAN_OK;
 }
 
+/* The borrowed handles fit together: sizes agree with the dataset's and each
+ * optimizer updates its own model. */
+static int check_handles_agree(const grugan_context *c, grugan_generator *gen,
+                               grugan_discriminator *disc, grugan_optimizer *gen_opt,
+                               grugan_optimizer *disc_opt, size_t F, size_t C, grugan_error *err)
+{
+    grugan_generator_config g = GRUGAN_GENERATOR_CONFIG_INIT;
+    grugan_discriminator_config d = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
+    grugan_generator_get_config(gen, &g);
+    grugan_discriminator_get_config(disc, &d);
+    if (g.output_size != F || d.input_size != F)
+        return grugan__error_set(c, err, GRUGAN_E_SIZE,
+                                 "the dataset has %zu features, the generator outputs %zu and "
+                                 "the discriminator takes %zu",
+                                 F, g.output_size, d.input_size);
+    if (g.condition_size != C || d.condition_size != C)
+        return grugan__error_set(c, err, GRUGAN_E_SIZE,
+                                 "the dataset's condition size is %zu, the generator's %zu and "
+                                 "the discriminator's %zu",
+                                 C, g.condition_size, d.condition_size);
+    if (g.covariate_size != 0)
+        return grugan__error_set(c, err, GRUGAN_E_UNSUPPORTED,
+                                 "the trainer cannot supply per-step covariates (the generator "
+                                 "has %zu); write a custom loop",
+                                 g.covariate_size);
+    if (grugan__optimizer_params(gen_opt) != grugan_generator_params(gen) ||
+        grugan__optimizer_params(disc_opt) != grugan_discriminator_params(disc))
+        return grugan__error_set(c, err, GRUGAN_E_INVALID,
+                                 "each optimizer must be made for its model's parameters "
+                                 "(grugan_generator_params, grugan_discriminator_params)");
+    return GRUGAN_OK;
+}
+
 int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *config,
                           grugan_generator *gen, grugan_discriminator *disc,
                           grugan_optimizer *gen_opt, grugan_optimizer *disc_opt,
@@ -127,6 +161,8 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     if (!cfg.epochs) cfg.epochs = 1;
 
     grugan_dataset_shape(data, &n, &T, &F, &C);
+    if ((rc = check_handles_agree(c, gen, disc, gen_opt, disc_opt, F, C, err)) != GRUGAN_OK)
+        return rc;
     {
         /* the step's buffers are sized from the dataset: the models must agree */
         grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
