@@ -1,5 +1,6 @@
 /* test_core.c - status codes, version, context, allocation hooks, sizes. */
 #include "suites.h"
+#include "test_util.h"
 
 #include "core/core.h"
 #include "grugan.h"
@@ -38,28 +39,6 @@ START_TEST(version_matches_header)
                                                  GRUGAN_VERSION_PATCH);
 }
 END_TEST
-
-typedef struct counting_alloc {
-    size_t allocs, frees, live;
-    size_t fail_at; /* 0: never; k: the k-th allocation fails */
-} counting_alloc;
-
-static void *counting_alloc_fn(size_t size, void *user)
-{
-    counting_alloc *c = user;
-    c->allocs++;
-    if (c->fail_at && c->allocs == c->fail_at) return NULL;
-    c->live++;
-    return malloc(size);
-}
-
-static void counting_free_fn(void *ptr, void *user)
-{
-    counting_alloc *c = user;
-    c->frees++;
-    c->live--;
-    free(ptr);
-}
 
 typedef struct log_capture {
     int calls, last_level;

@@ -2,6 +2,7 @@
  * inverse, the shuffled minibatch stream (determinism, coverage, resuming),
  * failures, and allocation through the context. */
 #include "suites.h"
+#include "test_util.h"
 
 #include "grugan.h"
 
@@ -34,13 +35,6 @@ static const float SENTINEL = -12345.5f;
         ck_assert_int_eq((call), (code));                                                 \
         ck_assert_msg(grugan_dataset_message(ds)[0] != '\0', "no message after %s", #call); \
     } while (0)
-
-static float *falloc(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof(float));
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
 /* (N, T, F) sequences where value(i, t, f) = 100 i + 10 t + f. */
 static float *numbered(size_t N, size_t T, size_t F)
@@ -86,40 +80,6 @@ static void next_indices(grugan_dataset *ds, size_t B, size_t *idx, uint64_t *ep
     ck_assert_uint_le(B, 64);
     ck_assert_int_eq(grugan_dataset_next_batch(ds, B, x, NULL, NULL, epoch), GRUGAN_OK);
     for (size_t b = 0; b < B; b++) idx[b] = (size_t)x[b];
-}
-
-typedef struct counting_alloc {
-    size_t allocs, frees, live;
-    size_t fail_at; /* 0: never; k: the k-th allocation fails */
-} counting_alloc;
-
-static void *counting_alloc_fn(size_t size, void *user)
-{
-    counting_alloc *c = user;
-    c->allocs++;
-    if (c->fail_at && c->allocs == c->fail_at) return NULL;
-    c->live++;
-    return malloc(size);
-}
-
-static void counting_free_fn(void *ptr, void *user)
-{
-    counting_alloc *c = user;
-    c->frees++;
-    c->live--;
-    free(ptr);
-}
-
-static grugan_context *counting_context(counting_alloc *counts)
-{
-    grugan_context_config cfg = GRUGAN_CONTEXT_CONFIG_INIT;
-    grugan_context *ctx = NULL;
-    memset(counts, 0, sizeof *counts);
-    cfg.alloc = counting_alloc_fn;
-    cfg.free = counting_free_fn;
-    cfg.alloc_user = counts;
-    ck_assert_int_eq(grugan_context_create(&cfg, &ctx, NULL), GRUGAN_OK);
-    return ctx;
 }
 
 /* ------------------------------------------------------------------------- */

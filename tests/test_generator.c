@@ -3,6 +3,7 @@
  * differences on the reference and on the float model, noise addressing,
  * sampling and streaming, thread counts, parameters, failures, allocation. */
 #include "suites.h"
+#include "test_util.h"
 
 #include "grugan.h"
 #include "ref_gru.h"
@@ -19,20 +20,6 @@
 /* ------------------------------------------------------------------------- */
 
 static const float SENTINEL = -12345.5f;
-
-static float *falloc(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof(float));
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
-
-static double *dalloc(size_t n)
-{
-    double *p = calloc(n ? n : 1, sizeof(double));
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
 static void fill(float *p, size_t n, float v)
 {
@@ -1061,40 +1048,6 @@ END_TEST
 /* ------------------------------------------------------------------------- */
 /* Allocation through the context                                            */
 /* ------------------------------------------------------------------------- */
-
-typedef struct counting_alloc {
-    size_t allocs, frees, live;
-    size_t fail_at; /* 0: never; k: the k-th allocation fails */
-} counting_alloc;
-
-static void *counting_alloc_fn(size_t size, void *user)
-{
-    counting_alloc *c = user;
-    c->allocs++;
-    if (c->fail_at && c->allocs == c->fail_at) return NULL;
-    c->live++;
-    return malloc(size);
-}
-
-static void counting_free_fn(void *ptr, void *user)
-{
-    counting_alloc *c = user;
-    c->frees++;
-    c->live--;
-    free(ptr);
-}
-
-static grugan_context *counting_context(counting_alloc *counts)
-{
-    grugan_context_config cfg = GRUGAN_CONTEXT_CONFIG_INIT;
-    grugan_context *ctx = NULL;
-    memset(counts, 0, sizeof *counts);
-    cfg.alloc = counting_alloc_fn;
-    cfg.free = counting_free_fn;
-    cfg.alloc_user = counts;
-    ck_assert_int_eq(grugan_context_create(&cfg, &ctx, NULL), GRUGAN_OK);
-    return ctx;
-}
 
 START_TEST(failed_allocations_leak_nothing)
 {

@@ -5,6 +5,7 @@
  * key, refusals, non-finite gradients, bad handles, allocation failures. The
  * model is always a GRU: its parameter set is what the optimizer runs on. */
 #include "suites.h"
+#include "test_util.h"
 
 #include "golden_io.h"
 #include "grugan.h"
@@ -29,13 +30,6 @@
 /* ------------------------------------------------------------------------- */
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------- */
-
-static float *falloc(size_t n)
-{
-    float *p = malloc((n ? n : 1) * sizeof(float));
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
 
 static grugan_gru *gru_new(size_t I, size_t H, uint64_t seed)
 {
@@ -1139,28 +1133,6 @@ END_TEST
 /* ------------------------------------------------------------------------- */
 /* Allocation through the context                                            */
 /* ------------------------------------------------------------------------- */
-
-typedef struct counting_alloc {
-    size_t allocs, frees, live;
-    size_t fail_at; /* 0: never; k: the k-th allocation fails */
-} counting_alloc;
-
-static void *counting_alloc_fn(size_t size, void *user)
-{
-    counting_alloc *c = user;
-    c->allocs++;
-    if (c->fail_at && c->allocs == c->fail_at) return NULL;
-    c->live++;
-    return malloc(size);
-}
-
-static void counting_free_fn(void *ptr, void *user)
-{
-    counting_alloc *c = user;
-    c->frees++;
-    c->live--;
-    free(ptr);
-}
 
 START_TEST(failed_allocations_leak_nothing)
 {
