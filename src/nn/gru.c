@@ -16,6 +16,7 @@
 #include "nn/gru.h"
 
 #include "core/blas.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "nn/gates.h"
 
@@ -234,45 +235,44 @@ static void finish_row(const step_io *s, size_t b, const float *n, const float *
     if (o) memcpy(o, hn, H * sizeof *o);
 }
 
-/* Reset after (PyTorch):
- *   r = grugan__sigmoidf(gx_r + b_ir + gh_r + b_hr)    z = grugan__sigmoidf(gx_z + b_iz + gh_z + b_hz)
- *   ghn = gh_n + b_hn                        n = tanh(gx_n + b_in + r * ghn)
- *   h' = (1 - z) n + z h */
-static void gates_forward_after(const step_io *s)
+/* The gates of rows [begin, end), reset after (the math is in gates_impl.h). */
+static void rows_forward_after(void *ctx, size_t begin, size_t end)
 {
+    const step_io *s = ctx;
     const size_t H = s->H;
-    const int nt = par_threads(s->threads, s->B * H);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t b = 0; b < s->B; b++) {
+    for (size_t b = begin; b < end; b++) {
         float *g = s->gates + b * 3 * H;
         s->k->forward_after(H, g, s->gh + b * 3 * H, s->b_ih, s->b_hh, s->ghn + b * H);
         finish_row(s, b, g + 2 * H, g + H);
     }
 }
 
-/* Reset before, first half: r, z and r * h of every row. */
-static void gates_forward_before_rz(const step_io *s)
+/* Reset before, first half: r, z and r * h of rows [begin, end). */
+static void rows_forward_before_rz(void *ctx, size_t begin, size_t end)
 {
+    const step_io *s = ctx;
     const size_t H = s->H;
-    const int nt = par_threads(s->threads, s->B * H);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t b = 0; b < s->B; b++) {
+    for (size_t b = begin; b < end; b++)
         s->k->forward_before_rz(H, s->gates + b * 3 * H, s->gh + b * 3 * H, s->b_ih, s->b_hh,
                                 s->prev + b * H, s->ghn + b * H);
-    }
 }
 
-/* Reset before, second half: n and h' of every row. */
-static void gates_forward_before_n(const step_io *s)
+/* Reset before, second half: n and h' of rows [begin, end). */
+static void rows_forward_before_n(void *ctx, size_t begin, size_t end)
 {
+    const step_io *s = ctx;
     const size_t H = s->H;
-    const int nt = par_threads(s->threads, s->B * H);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t b = 0; b < s->B; b++) {
+    for (size_t b = begin; b < end; b++) {
         float *g = s->gates + b * 3 * H;
         s->k->forward_before_n(H, g, s->gh + b * 3 * H + 2 * H, s->b_ih, s->b_hh);
         finish_row(s, b, g + 2 * H, g + H);
     }
+}
+
+/* Runs a row function of a forward step over its rows. */
+static void forward_rows(const step_io *s, grugan__range_fn fn)
+{
+    grugan__parallel_for(s->B, par_threads(s->threads, s->B * s->H), fn, (void *)s);
 }
 
 /* Recurrent product(s) and gates of one step; s->gates holds x W_ih^T. */
@@ -284,15 +284,15 @@ static void step_forward(const grugan__gru_shape *shape, const float *w_hh, cons
         /* gh (B, 3H) = h (B, H) W_hh^T, W_hh (3H, H) */
         grugan__sgemm(s->threads, B, 3 * H, H, 1.0f, s->prev, h1, 1, w_hh, 1, h1, 0.0f, s->gh,
                       h3, 1);
-        gates_forward_after(s);
+        forward_rows(s, rows_forward_after);
     } else {
         /* gh_rz (B, 2H) = h W_hh[0:2H]^T; gh_n (B, H) = (r*h) W_hh[2H:3H]^T */
         grugan__sgemm(s->threads, B, 2 * H, H, 1.0f, s->prev, h1, 1, w_hh, 1, h1, 0.0f, s->gh,
                       h3, 1);
-        gates_forward_before_rz(s);
+        forward_rows(s, rows_forward_before_rz);
         grugan__sgemm(s->threads, B, H, H, 1.0f, s->ghn, h1, 1, w_hh + 2 * H * H, 1, h1, 0.0f,
                       s->gh + 2 * H, h3, 1);
-        gates_forward_before_n(s);
+        forward_rows(s, rows_forward_before_n);
     }
 }
 
@@ -397,6 +397,7 @@ typedef struct step_grad {
                            on exit the part that flows to the state before
                            it through z (the GEMM adds the rest) */
     float *dgx, *dgh;   /* (B, 3H) gradients of the pre-activations */
+    const float *drh;   /* (B, H) reset before: dL/d(r*h) of the step */
     const size_t *len;
     size_t t;
     int threads;
@@ -408,15 +409,13 @@ static bool grad_row_valid(const step_grad *s, size_t b)
     return s->len == NULL || s->t < s->len[b];
 }
 
-/* The gate gradients of every row (the math is in gates_impl.h): all of
- * them for reset after, those of z and n for reset before. A padded row
- * passes dh through unchanged and contributes nothing. */
-static void gates_backward(const step_grad *s, bool reset_before)
+/* The gate gradients of rows [begin, end) (the math is in gates_impl.h):
+ * all of them for reset after. A padded row passes dh through unchanged and
+ * contributes nothing. */
+static void rows_backward(const step_grad *s, size_t begin, size_t end, bool reset_before)
 {
     const size_t H = s->H;
-    const int nt = par_threads(s->threads, s->B * H);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t b = 0; b < s->B; b++) {
+    for (size_t b = begin; b < end; b++) {
         float *dgx = s->dgx + b * 3 * H, *dgh = s->dgh + b * 3 * H;
         const float *gates = s->gates + b * 3 * H, *h = s->prev + b * H;
         const float *dout = s->dout + b * s->dout_rs;
@@ -431,17 +430,34 @@ static void gates_backward(const step_grad *s, bool reset_before)
     }
 }
 
-/* Reset before, second half: the gradients of r, given drh = dL/d(r*h). */
-static void gates_backward_before_r(const step_grad *s, const float *drh)
+static void rows_backward_after(void *ctx, size_t begin, size_t end)
 {
+    rows_backward(ctx, begin, end, false);
+}
+
+/* Reset before, first half: the gradients of z and n. */
+static void rows_backward_before_zn(void *ctx, size_t begin, size_t end)
+{
+    rows_backward(ctx, begin, end, true);
+}
+
+/* Reset before, second half: the gradients of r, given drh = dL/d(r*h) in
+ * the step's drh. */
+static void rows_backward_before_r(void *ctx, size_t begin, size_t end)
+{
+    const step_grad *s = ctx;
     const size_t H = s->H;
-    const int nt = par_threads(s->threads, s->B * H);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t b = 0; b < s->B; b++) {
+    for (size_t b = begin; b < end; b++) {
         if (!grad_row_valid(s, b)) continue; /* rows already zero */
-        s->k->backward_before_r(H, s->gates + b * 3 * H, s->prev + b * H, drh + b * H,
+        s->k->backward_before_r(H, s->gates + b * 3 * H, s->prev + b * H, s->drh + b * H,
                                 s->dh + b * H, s->dgx + b * 3 * H, s->dgh + b * 3 * H);
     }
+}
+
+/* Runs a row function of a backward step over its rows. */
+static void backward_rows(const step_grad *s, grugan__range_fn fn)
+{
+    grugan__parallel_for(s->B, par_threads(s->threads, s->B * s->H), fn, (void *)s);
 }
 
 /* One step back: fills dgx, dgh of the step and moves dh to the state
@@ -452,19 +468,41 @@ static void step_backward(const grugan__gru_net *net, const float *w_hh, const s
     const size_t B = s->B, H = s->H;
     const ptrdiff_t h3 = (ptrdiff_t)(3 * H), h1 = (ptrdiff_t)H;
     if (!net->shape.reset_before) {
-        gates_backward(s, false);
+        backward_rows(s, rows_backward_after);
         /* dh (B, H) += dgh (B, 3H) W_hh (3H, H) */
         grugan__sgemm(s->threads, B, H, 3 * H, 1.0f, s->dgh, h3, 1, w_hh, h1, 1, 1.0f, s->dh,
                       h1, 1);
     } else {
-        gates_backward(s, true);
+        backward_rows(s, rows_backward_before_zn);
         /* drh (B, H) = dgh_n (B, H) W_hn (H, H) */
         grugan__sgemm(s->threads, B, H, H, 1.0f, s->dgh + 2 * H, h3, 1, w_hh + 2 * H * H, h1, 1,
                       0.0f, net->step_drh, h1, 1);
-        gates_backward_before_r(s, net->step_drh);
+        backward_rows(s, rows_backward_before_r);
         /* dh (B, H) += dgh_rz (B, 2H) W_hh[0:2H] (2H, H) */
         grugan__sgemm(s->threads, B, H, 2 * H, 1.0f, s->dgh, h3, 1, w_hh, h1, 1, 1.0f, s->dh,
                       h1, 1);
+    }
+}
+
+typedef struct column_sums {
+    const grugan__gates *k;
+    float *acc;
+    const float *m;
+    size_t rows, cols;
+} column_sums;
+
+enum { SUM_CHUNK = 64 };
+
+/* Column blocks [begin, end) of SUM_CHUNK columns each. */
+static void sum_column_blocks(void *ctx, size_t begin, size_t end)
+{
+    const column_sums *c = ctx;
+    for (size_t block = begin; block < end; block++) {
+        const size_t j0 = block * SUM_CHUNK;
+        const size_t w = c->cols - j0 < SUM_CHUNK ? c->cols - j0 : SUM_CHUNK;
+        double sum[SUM_CHUNK] = {0};
+        c->k->sum_rows(c->rows, w, c->cols, c->m + j0, sum);
+        for (size_t j = 0; j < w; j++) c->acc[j0 + j] += (float)sum[j];
     }
 }
 
@@ -473,16 +511,9 @@ static void step_backward(const grugan__gru_net *net, const float *w_hh, const s
 static void add_column_sums(const grugan__gates *k, float *acc, const float *m, size_t rows,
                             size_t cols, int threads)
 {
-    enum { CHUNK = 64 };
-    const size_t chunks = (cols + CHUNK - 1) / CHUNK;
-    const int nt = par_threads(threads, rows * cols);
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-    for (size_t c = 0; c < chunks; c++) {
-        const size_t j0 = c * CHUNK, w = cols - j0 < CHUNK ? cols - j0 : CHUNK;
-        double sum[CHUNK] = {0};
-        k->sum_rows(rows, w, cols, m + j0, sum);
-        for (size_t j = 0; j < w; j++) acc[j0 + j] += (float)sum[j];
-    }
+    column_sums c = {k, acc, m, rows, cols};
+    grugan__parallel_for((cols + SUM_CHUNK - 1) / SUM_CHUNK, par_threads(threads, rows * cols),
+                         sum_column_blocks, &c);
 }
 
 /* One layer-direction back over all steps.
@@ -510,6 +541,7 @@ static void dir_backward(grugan__gru_net *net, size_t l, size_t d, const float *
     s.H = H;
     s.dout_rs = DH;
     s.dh = net->step_dh;
+    s.drh = net->step_drh;
     s.len = net->len;
     s.threads = net->threads;
     s.k = net->kernels;
