@@ -11,60 +11,65 @@
 
 #define PAR(n, threads) ((threads) > 1 && (n) >= ACT_PAR_MIN)
 
+/* for (i < n) statement; vectorized, and split over threads only when the
+ * loop is large: a loop on one thread opens no OpenMP region (even a serial
+ * one costs libgomp a system call). Needs `threads` in scope. */
+#define FOR_EACH(n, statement)                                                                \
+    do {                                                                                      \
+        if (PAR(n, threads)) {                                                                \
+            _Pragma("omp parallel for simd num_threads(threads) schedule(static)")            \
+            for (size_t i = 0; i < (n); i++) statement;                                       \
+        } else {                                                                              \
+            _Pragma("omp simd")                                                               \
+            for (size_t i = 0; i < (n); i++) statement;                                       \
+        }                                                                                     \
+    } while (0)
+
 void grugan__sigmoid_forward(float *y, const float *x, size_t n, int threads)
 {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-    for (size_t i = 0; i < n; i++) y[i] = grugan__sigmoidf(x[i]);
+    FOR_EACH(n, y[i] = grugan__sigmoidf(x[i]));
 }
 
 void grugan__sigmoid_backward(float *dx, const float *dy, const float *y, size_t n,
                               int accumulate, int threads)
 {
     /* d sigmoid(x) / dx = y (1 - y) */
-if (accumulate) {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-        for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (y[i] * (1.0f - y[i]));
+    if (accumulate) {
+        FOR_EACH(n, dx[i] += dy[i] * (y[i] * (1.0f - y[i])));
     } else {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
+        FOR_EACH(n, dx[i] = dy[i] * (y[i] * (1.0f - y[i])));
     }
 }
 
 void grugan__tanh_forward(float *y, const float *x, size_t n, int threads)
 {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-    for (size_t i = 0; i < n; i++) y[i] = grugan__tanhf(x[i]);
+    FOR_EACH(n, y[i] = grugan__tanhf(x[i]));
 }
 
 void grugan__tanh_backward(float *dx, const float *dy, const float *y, size_t n, int accumulate,
                            int threads)
 {
     /* d tanh(x) / dx = 1 - y^2 */
-if (accumulate) {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-        for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
+    if (accumulate) {
+        FOR_EACH(n, dx[i] += dy[i] * (1.0f - y[i] * y[i]));
     } else {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+        FOR_EACH(n, dx[i] = dy[i] * (1.0f - y[i] * y[i]));
     }
 }
 
 void grugan__leaky_relu_forward(float *y, const float *x, float slope, size_t n, int threads)
 {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+    FOR_EACH(n, y[i] = x[i] > 0.0f ? x[i] : slope * x[i]);
 }
 
 void grugan__leaky_relu_backward(float *dx, const float *dy, const float *x, float slope,
                                  size_t n, int accumulate, int threads)
 {
     /* d lrelu(x) / dx = 1 for x > 0, slope otherwise (slope at 0, as PyTorch) */
-if (accumulate) {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-        for (size_t i = 0; i < n; i++) dx[i] += x[i] > 0.0f ? dy[i] : slope * dy[i];
+    if (accumulate) {
+        FOR_EACH(n, dx[i] += x[i] > 0.0f ? dy[i] : slope * dy[i]);
     } else {
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-        for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];
+        FOR_EACH(n, dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i]);
     }
 }
 
@@ -81,8 +86,7 @@ void grugan__identity_backward(float *dx, const float *dy, size_t n, int accumul
         if (dx != dy && n > 0) memcpy(dx, dy, n * sizeof *dx);
         return;
     }
-#pragma omp parallel for simd num_threads(threads) if (parallel : PAR(n, threads)) schedule(static)
-    for (size_t i = 0; i < n; i++) dx[i] += dy[i];
+    FOR_EACH(n, dx[i] += dy[i]);
 }
 
 void grugan__act_forward(float *y, const float *x, grugan__act act, float slope, size_t n,

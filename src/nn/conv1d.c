@@ -6,6 +6,7 @@
 #include "nn/conv1d.h"
 
 #include "core/core.h"
+#include "core/parallel.h"
 
 #include <string.h>
 
@@ -54,46 +55,61 @@ static int is_pointwise(const grugan__conv1d_shape *s)
     return s->K == 1 && s->S == 1 && s->P == 0;
 }
 
-/* cols[(b, t), c*K + k] = x[b, t*S - P + k, c], 0 in the padding.
- *   cols (B * T_out, C_in * K)   x (B, T, C_in) */
-static void im2col(float *cols, const float *x, const grugan__conv1d_shape *s, size_t T_out,
-                   int threads)
-{
-    const size_t C = s->C_in, K = s->K, CK = s->C_in * s->K, rows = s->B * T_out;
-    const int par = threads > 1 && rows * CK >= GRUGAN__NN_PAR_MIN;
+typedef struct cols_job {
+    float *cols;        /* im2col: out; col2im: in */
+    const float *x;     /* im2col: in */
+    float *dx;          /* col2im: out */
+    const float *dcols; /* col2im: in */
+    const grugan__conv1d_shape *s;
+    size_t T_out;
+    int accumulate;
+} cols_job;
 
-#pragma omp parallel for num_threads(threads) if (par) schedule(static)
-    for (size_t r = 0; r < rows; r++) {
-        const size_t b = r / T_out, t = r % T_out;
+/* Rows [begin, end) of cols[(b, t), c*K + k] = x[b, t*S - P + k, c], 0 in
+ * the padding.   cols (B * T_out, C_in * K)   x (B, T, C_in) */
+static void im2col_rows(void *ctx, size_t begin, size_t end)
+{
+    const cols_job *j = ctx;
+    const grugan__conv1d_shape *s = j->s;
+    const size_t C = s->C_in, K = s->K, CK = s->C_in * s->K;
+    for (size_t r = begin; r < end; r++) {
+        const size_t b = r / j->T_out, t = r % j->T_out;
         const window w = window_of(s, t);
-        float *dst = cols + r * CK;
+        float *dst = j->cols + r * CK;
         if (w.k0 > 0 || w.k1 < K) memset(dst, 0, CK * sizeof *dst);
         if (w.k1 > w.k0) {
             /* time of tap k: t*S + k - P; src points at tap w.k0 */
-            const float *src = x + (b * s->T + t * s->S + w.k0 - s->P) * C;
+            const float *src = j->x + (b * s->T + t * s->S + w.k0 - s->P) * C;
             for (size_t k = w.k0; k < w.k1; k++, src += C)
                 for (size_t c = 0; c < C; c++) dst[c * K + k] = src[c];
         }
     }
 }
 
-/* dx[b, t*S - P + k, c] += dcols[(b, t), c*K + k] over in-range taps; dx is
- * zeroed first unless accumulate. Sequences are independent (one thread
- * each); within one the order is t, k, c ascending whatever the threads.
- *   dx (B, T, C_in)   dcols (B * T_out, C_in * K) */
-static void col2im(float *dx, const float *dcols, const grugan__conv1d_shape *s, size_t T_out,
-                   int accumulate, int threads)
+static void im2col(float *cols, const float *x, const grugan__conv1d_shape *s, size_t T_out,
+                   int threads)
 {
-    const size_t C = s->C_in, K = s->K, CK = s->C_in * s->K, TC = s->T * s->C_in;
-    const int par = threads > 1 && s->B > 1 && s->B * T_out * CK >= GRUGAN__NN_PAR_MIN;
+    cols_job job = {cols, x, NULL, NULL, s, T_out, 0};
+    const size_t rows = s->B * T_out;
+    grugan__parallel_for(rows, rows * s->C_in * s->K >= GRUGAN__NN_PAR_MIN ? threads : 1,
+                         im2col_rows, &job);
+}
 
-#pragma omp parallel for num_threads(threads) if (par) schedule(static)
-    for (size_t b = 0; b < s->B; b++) {
-        float *dxb = dx + b * TC;
-        if (!accumulate) memset(dxb, 0, TC * sizeof *dxb);
-        for (size_t t = 0; t < T_out; t++) {
+/* Sequences [begin, end): dx[b, t*S - P + k, c] += dcols[(b, t), c*K + k]
+ * over in-range taps; dx is zeroed first unless accumulate. Within a
+ * sequence the order is t, k, c ascending whatever the threads.
+ *   dx (B, T, C_in)   dcols (B * T_out, C_in * K) */
+static void col2im_sequences(void *ctx, size_t begin, size_t end)
+{
+    const cols_job *j = ctx;
+    const grugan__conv1d_shape *s = j->s;
+    const size_t C = s->C_in, K = s->K, CK = s->C_in * s->K, TC = s->T * s->C_in;
+    for (size_t b = begin; b < end; b++) {
+        float *dxb = j->dx + b * TC;
+        if (!j->accumulate) memset(dxb, 0, TC * sizeof *dxb);
+        for (size_t t = 0; t < j->T_out; t++) {
             const window w = window_of(s, t);
-            const float *src = dcols + (b * T_out + t) * CK;
+            const float *src = j->dcols + (b * j->T_out + t) * CK;
             float *dst;
             if (w.k1 == w.k0) continue; /* the whole window is padding */
             dst = dxb + (t * s->S + w.k0 - s->P) * C;
@@ -101,6 +117,14 @@ static void col2im(float *dx, const float *dcols, const grugan__conv1d_shape *s,
                 for (size_t c = 0; c < C; c++) dst[c] += src[c * K + k];
         }
     }
+}
+
+static void col2im(float *dx, const float *dcols, const grugan__conv1d_shape *s, size_t T_out,
+                   int accumulate, int threads)
+{
+    cols_job job = {NULL, NULL, dx, dcols, s, T_out, accumulate};
+    grugan__parallel_for(s->B, s->B * T_out * s->C_in * s->K >= GRUGAN__NN_PAR_MIN ? threads : 1,
+                         col2im_sequences, &job);
 }
 
 void grugan__conv1d_forward(float *y, float *scratch, const float *x, const float *W,

@@ -9,6 +9,7 @@
 #include "nn/linear.h"
 
 #include "core/blas.h"
+#include "core/parallel.h"
 
 #include <string.h>
 
@@ -16,71 +17,109 @@
  * stack). */
 #define COLSUM_BLOCK 64
 
-void grugan__colsum_accumulate(float *sums, const float *a, const float *w, size_t rows,
-                               size_t cols, int threads)
-{
-    const size_t blocks = (cols + COLSUM_BLOCK - 1) / COLSUM_BLOCK;
-    const int par = threads > 1 && blocks > 1 && rows * cols >= GRUGAN__NN_PAR_MIN;
+typedef struct colsum_job {
+    float *sums;
+    const float *a, *w;
+    size_t rows, cols;
+} colsum_job;
 
-    /* Blocks of columns are independent; inside a block every column is
-     * summed over n = 0, 1, ..., rows-1: no order depends on threads. */
-#pragma omp parallel for num_threads(threads) if (par) schedule(static)
-    for (size_t blk = 0; blk < blocks; blk++) {
+/* Column blocks [begin, end): every column summed over n = 0, 1, ...,
+ * rows-1 in double, so no order depends on threads. */
+static void colsum_blocks(void *ctx, size_t begin, size_t end)
+{
+    const colsum_job *c = ctx;
+    for (size_t blk = begin; blk < end; blk++) {
         const size_t j0 = blk * COLSUM_BLOCK;
-        const size_t nj = cols - j0 < COLSUM_BLOCK ? cols - j0 : COLSUM_BLOCK;
+        const size_t nj = c->cols - j0 < COLSUM_BLOCK ? c->cols - j0 : COLSUM_BLOCK;
         double acc[COLSUM_BLOCK];
         for (size_t j = 0; j < nj; j++) acc[j] = 0.0;
-        if (w) {
-            for (size_t n = 0; n < rows; n++) {
-                const float *row = a + n * cols + j0;
-                const double wn = (double)w[n];
-                for (size_t j = 0; j < nj; j++) acc[j] += (double)row[j] * wn;
-            }
-        } else {
-            for (size_t n = 0; n < rows; n++) {
-                const float *row = a + n * cols + j0;
-                for (size_t j = 0; j < nj; j++) acc[j] += (double)row[j];
-            }
+        for (size_t n = 0; n < c->rows; n++) {
+            const float *row = c->a + n * c->cols + j0;
+            const double wn = c->w ? (double)c->w[n] : 1.0;
+#pragma omp simd
+            for (size_t j = 0; j < nj; j++) acc[j] += (double)row[j] * wn;
         }
-        for (size_t j = 0; j < nj; j++) sums[j0 + j] += (float)acc[j];
+        for (size_t j = 0; j < nj; j++) c->sums[j0 + j] += (float)acc[j];
     }
 }
 
-/* y[n] = sum_i x[n, i] w[i] (+ b), four rows at a time for instruction-level
- * parallelism; each row's sum runs over i in ascending order.
- *   y (N)  x (N, in)  w (in) */
-static void dot_rows(float *y, const float *x, const float *w, const float *b, size_t N,
-                     size_t in, int threads)
+void grugan__colsum_accumulate(float *sums, const float *a, const float *w, size_t rows,
+                               size_t cols, int threads)
 {
-    const size_t groups = (N + 3) / 4;
-    const float bias = b ? b[0] : 0.0f;
-    const int par = threads > 1 && N * in >= GRUGAN__NN_PAR_MIN;
+    colsum_job job = {sums, a, w, rows, cols};
+    const size_t blocks = (cols + COLSUM_BLOCK - 1) / COLSUM_BLOCK;
+    grugan__parallel_for(blocks, rows * cols >= GRUGAN__NN_PAR_MIN ? threads : 1, colsum_blocks,
+                         &job);
+}
 
-#pragma omp parallel for num_threads(threads) if (par) schedule(static)
-    for (size_t g = 0; g < groups; g++) {
+typedef struct dot_job {
+    float *y;
+    const float *x, *w;
+    float bias;
+    size_t N, in;
+} dot_job;
+
+/* Groups [begin, end) of four rows: y[n] = sum_i x[n, i] w[i] + bias, each
+ * sum over i in ascending order; four rows at a time for instruction-level
+ * parallelism. */
+static void dot_groups(void *ctx, size_t begin, size_t end)
+{
+    const dot_job *d = ctx;
+    const size_t in = d->in;
+    for (size_t g = begin; g < end; g++) {
         const size_t n0 = 4 * g;
-        if (n0 + 4 <= N) {
-            const float *r0 = x + n0 * in, *r1 = r0 + in, *r2 = r1 + in, *r3 = r2 + in;
+        if (n0 + 4 <= d->N) {
+            const float *r0 = d->x + n0 * in, *r1 = r0 + in, *r2 = r1 + in, *r3 = r2 + in;
             float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
             for (size_t i = 0; i < in; i++) {
-                const float wi = w[i];
+                const float wi = d->w[i];
                 s0 += r0[i] * wi;
                 s1 += r1[i] * wi;
                 s2 += r2[i] * wi;
                 s3 += r3[i] * wi;
             }
-            y[n0] = s0 + bias;
-            y[n0 + 1] = s1 + bias;
-            y[n0 + 2] = s2 + bias;
-            y[n0 + 3] = s3 + bias;
+            d->y[n0] = s0 + d->bias;
+            d->y[n0 + 1] = s1 + d->bias;
+            d->y[n0 + 2] = s2 + d->bias;
+            d->y[n0 + 3] = s3 + d->bias;
         } else {
-            for (size_t n = n0; n < N; n++) {
-                const float *r = x + n * in;
-                float s = 0.0f;
-                for (size_t i = 0; i < in; i++) s += r[i] * w[i];
-                y[n] = s + bias;
+            for (size_t n = n0; n < d->N; n++) {
+                const float *r = d->x + n * in;
+                float sum = 0.0f;
+                for (size_t i = 0; i < in; i++) sum += r[i] * d->w[i];
+                d->y[n] = sum + d->bias;
             }
         }
+    }
+}
+
+/* y (N) = x (N, in) w (in) + b: the out == 1 case, where BLIS is slow. */
+static void dot_rows(float *y, const float *x, const float *w, const float *b, size_t N,
+                     size_t in, int threads)
+{
+    dot_job job = {y, x, w, b ? b[0] : 0.0f, N, in};
+    grugan__parallel_for((N + 3) / 4, N * in >= GRUGAN__NN_PAR_MIN ? threads : 1, dot_groups,
+                         &job);
+}
+
+typedef struct outer_job {
+    float *dx;
+    const float *dy, *W;
+    size_t in;
+    int accumulate;
+} outer_job;
+
+/* Rows [begin, end) of dx (N, in) (+)= dy (N) W (in). */
+static void outer_rows(void *ctx, size_t begin, size_t end)
+{
+    const outer_job *o = ctx;
+    for (size_t n = begin; n < end; n++) {
+        float *r = o->dx + n * o->in;
+        const float d = o->dy[n];
+        if (o->accumulate)
+            for (size_t i = 0; i < o->in; i++) r[i] += d * o->W[i];
+        else
+            for (size_t i = 0; i < o->in; i++) r[i] = d * o->W[i];
     }
 }
 
@@ -122,16 +161,8 @@ void grugan__linear_backward(float *dx, float *dW, float *db, const float *dy, c
     /* dx (N, in) = dy (N, out) W (out, in) */
     if (dx && N > 0 && in > 0) {
         if (out == 1) {
-            const int par = threads > 1 && N * in >= GRUGAN__NN_PAR_MIN;
-#pragma omp parallel for num_threads(threads) if (par) schedule(static)
-            for (size_t n = 0; n < N; n++) {
-                float *r = dx + n * in;
-                const float d = dy[n];
-                if (accumulate)
-                    for (size_t i = 0; i < in; i++) r[i] += d * W[i];
-                else
-                    for (size_t i = 0; i < in; i++) r[i] = d * W[i];
-            }
+            outer_job job = {dx, dy, W, in, accumulate};
+            grugan__parallel_for(N, N * in >= GRUGAN__NN_PAR_MIN ? threads : 1, outer_rows, &job);
         } else {
             grugan__sgemm(threads, N, in, out, 1.0f, dy, (ptrdiff_t)out, 1, W, (ptrdiff_t)in, 1,
                           accumulate ? 1.0f : 0.0f, dx, (ptrdiff_t)in, 1);

@@ -4,6 +4,7 @@
  * checkpoints. The rules are written in grugan.h; each loop below follows
  * torch's order of float operations, with the scalars made in double first. */
 #include "core/core.h"
+#include "core/parallel.h"
 #include "model/params.h"
 #include "train/optimizer.h"
 
@@ -533,33 +534,44 @@ void grugan__optimizer_use_portable(grugan_optimizer *opt, bool portable)
     if (grugan__object_is(opt, GRUGAN__MAGIC_OPTIMIZER)) opt->fma = !portable && cpu_has_fma();
 }
 
+typedef struct chunk_job {
+    loop_kind k;
+    const coeffs *c;
+    loop_blocks bl;
+    size_t n;
+    bool fma;
+} chunk_job;
+
+/* Chunks [begin, end) of the parameter block. */
+static void update_chunks(void *ctx, size_t begin, size_t end)
+{
+    const chunk_job *j = ctx;
+    for (size_t chunk = begin; chunk < end; chunk++) {
+        const size_t lo = chunk * CHUNK, hi = j->n - lo > CHUNK ? lo + CHUNK : j->n;
+#if HAVE_FMA_CLONE
+        if (j->fma)
+            loop_fma(j->k, &j->bl, j->c, lo, hi);
+        else
+#endif
+            loop_portable(j->k, &j->bl, j->c, lo, hi);
+    }
+}
+
 /* Runs a loop over the parameter block in chunks: elementwise, so the result
  * is the same for every thread count. */
 static void run_chunks(grugan_optimizer *o, loop_kind k, const coeffs *c)
 {
-    const size_t n = o->n, chunks = o->n_chunks;
-    const int nt = o->threads;
-    const int par = nt > 1 && n >= PAR_MIN;
-    const bool use_fma = o->fma;
-    loop_blocks bl;
-    bl.p = o->params->values;
-    bl.g = o->params->grads;
-    bl.s0 = o->state;
-    bl.s1 = o->slots > 1 ? o->state + n : NULL;
-    bl.s2 = o->slots > 2 ? o->state + 2 * n : NULL;
-    (void)nt;
-    (void)par;
-    (void)use_fma;
-#pragma omp parallel for num_threads(nt) if (par) schedule(static)
-    for (size_t j = 0; j < chunks; j++) {
-        const size_t lo = j * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
-#if HAVE_FMA_CLONE
-        if (use_fma)
-            loop_fma(k, &bl, c, lo, hi);
-        else
-#endif
-            loop_portable(k, &bl, c, lo, hi);
-    }
+    chunk_job job;
+    job.k = k;
+    job.c = c;
+    job.n = o->n;
+    job.fma = o->fma;
+    job.bl.p = o->params->values;
+    job.bl.g = o->params->grads;
+    job.bl.s0 = o->state;
+    job.bl.s1 = o->slots > 1 ? o->state + o->n : NULL;
+    job.bl.s2 = o->slots > 2 ? o->state + 2 * o->n : NULL;
+    grugan__parallel_for(o->n_chunks, o->n >= PAR_MIN ? o->threads : 1, update_chunks, &job);
 }
 
 int grugan_optimizer_step(grugan_optimizer *opt)
@@ -618,30 +630,37 @@ int grugan_optimizer_step(grugan_optimizer *opt)
 
 /* ---- clipping --------------------------------------------------------------- */
 
-/* Sum of the squares of all gradients: each chunk in double with eight
- * interleaved accumulators, then the chunks in order; the same bits for every
- * thread count. */
-static double grad_square_sum(grugan_optimizer *o)
+typedef struct square_job {
+    const float *g;
+    double *partial;
+    size_t n;
+} square_job;
+
+/* partial[k] = sum of squares of chunk k, with eight interleaved
+ * accumulators in double, for chunks [begin, end). */
+static void square_chunks(void *ctx, size_t begin, size_t end)
 {
-    const float *g = o->params->grads;
-    const size_t n = o->n, chunks = o->n_chunks;
-    double *partial = o->partial, total = 0;
-    const int nt = o->threads;
-    const int par = nt > 1 && n >= PAR_MIN;
-    (void)nt;
-    (void)par;
-#pragma omp parallel for num_threads(nt) if (par) schedule(static)
-    for (size_t k = 0; k < chunks; k++) {
-        const size_t lo = k * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
+    const square_job *j = ctx;
+    for (size_t k = begin; k < end; k++) {
+        const size_t lo = k * CHUNK, hi = j->n - lo > CHUNK ? lo + CHUNK : j->n;
         double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         size_t i = lo;
         for (; i + 8 <= hi; i += 8)
-            for (size_t j = 0; j < 8; j++) acc[j] += (double)g[i + j] * (double)g[i + j];
-        for (size_t j = 0; i < hi; i++, j++) acc[j] += (double)g[i] * (double)g[i];
-        partial[k] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
-                     ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+            for (size_t m = 0; m < 8; m++) acc[m] += (double)j->g[i + m] * (double)j->g[i + m];
+        for (size_t m = 0; i < hi; i++, m++) acc[m] += (double)j->g[i] * (double)j->g[i];
+        j->partial[k] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                        ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     }
-    for (size_t k = 0; k < chunks; k++) total += partial[k];
+}
+
+/* Sum of the squares of all gradients: the chunks' partial sums added in
+ * order, so the same bits for every thread count. */
+static double grad_square_sum(grugan_optimizer *o)
+{
+    square_job job = {o->params->grads, o->partial, o->n};
+    double total = 0;
+    grugan__parallel_for(o->n_chunks, o->n >= PAR_MIN ? o->threads : 1, square_chunks, &job);
+    for (size_t k = 0; k < o->n_chunks; k++) total += job.partial[k];
     return total;
 }
 
