@@ -56,7 +56,8 @@ SONAME := libgrugan.so.$(MAJOR)
 SHARED := lib/libgrugan.so.$(VERSION)
 STATIC := lib/libgrugan.a
 
-.PHONY: all check check-asan install uninstall clean help bench examples demo
+.PHONY: all check check-asan install uninstall clean help bench examples demo \
+        fuzz fuzz-replay fuzz-seeds
 .DELETE_ON_ERROR:
 
 all: $(SHARED) lib/$(SONAME) lib/libgrugan.so $(STATIC)
@@ -65,6 +66,7 @@ help:
 	@echo "make [all]        build lib/libgrugan.so.$(VERSION) and lib/libgrugan.a"
 	@echo "make check        build and run the test suite"
 	@echo "make check-asan   the test suite with AddressSanitizer + UBSan"
+	@echo "make fuzz         libFuzzer targets, FUZZ_SECONDS (60) each (needs clang)"
 	@echo "make bench        speed against PyTorch on this machine"
 	@echo "make examples     build the example programs into build/examples/"
 	@echo "make demo         train on Sines for about 90 s and write a checkpoint, samples, a picture"
@@ -133,6 +135,64 @@ build/asan/test_grugan: $(ASAN_TEST_OBJ) $(ASAN_LIB_OBJ)
 check-asan: build/asan/test_grugan
 	cd tests && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 CK_FORK=no ../build/asan/test_grugan
+
+# ---- fuzzing (docs/RELIABILITY.md, "Fuzzing") -----------------------------------
+# `make fuzz` builds each fuzz/fuzz_NAME.c with clang's libFuzzer, ASan and
+# UBSan and runs it FUZZ_SECONDS seconds with fuzz/NAME.dict on its corpus:
+# new inputs go to build/fuzz/corpus/NAME, fuzz/corpus/NAME (the committed
+# seeds) and fuzz/crashes/NAME (past reproducers) are read. A crash, leak,
+# timeout, out-of-memory or failed check stops with an error and leaves the
+# input in build/fuzz/crashes/NAME/ (once fixed, copy it to fuzz/crashes/NAME/).
+# `make fuzz-replay` builds the replay drivers with $(CC) (no libFuzzer);
+# tests/shell/test_fuzz_replay.sh runs them over every corpus file and crash
+# reproducer in `make check`. `make fuzz-seeds` rewrites the seed corpora.
+# (-Wno-pass-failed: at -O1 with sanitizers clang cannot vectorize the
+# `omp simd` loops and says so; that is no defect of the code.)
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= checkpoint csv npy roundtrip
+FUZZ_ARGS ?=
+FUZZ_ALL := checkpoint csv npy roundtrip
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_PROG_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude
+FUZZ_COMMON := fuzz/fuzz_common.c fuzz/fuzz_common.h fuzz/fuzz_dataset_check.h
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+build/fuzz/obj/src/%.o: src/%.c $(wildcard src/*/*.h) include/grugan.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(LIB_CPPFLAGS) $(LIB_CFLAGS) -O1 -g $(SANITIZE) -fsanitize=fuzzer-no-link \
+	    -Wno-pass-failed -c $< -o $@
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_COMMON) include/grugan.h $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_PROG_CFLAGS) $(OPENMP_CFLAGS) -O1 -g $(SANITIZE) -fsanitize=fuzzer \
+	    -o $@ $< fuzz/fuzz_common.c $(FUZZ_LIB_OBJ) $(BLIS_LIBS) -lpthread -lm
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/corpus/$$t build/fuzz/crashes/$$t || exit 1; \
+	    echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    UBSAN_OPTIONS=print_stacktrace=1 build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -dict=fuzz/$$t.dict -artifact_prefix=build/fuzz/crashes/$$t/ -timeout=30 \
+	        -print_final_stats=1 $(FUZZ_ARGS) \
+	        build/fuzz/corpus/$$t fuzz/corpus/$$t fuzz/crashes/$$t || \
+	        { echo "fuzz_$$t failed: the input is in build/fuzz/crashes/$$t/"; exit 1; }; \
+	done
+
+build/fuzz-replay/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(FUZZ_COMMON) include/grugan.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_PROG_CFLAGS) $(OPENMP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ fuzz/replay.c $< \
+	    fuzz/fuzz_common.c $(STATIC) $(LIBS_PRIVATE)
+
+fuzz-replay: $(FUZZ_ALL:%=build/fuzz-replay/replay_%)
+
+build/fuzz-replay/make_seeds: fuzz/make_seeds.c $(FUZZ_COMMON) include/grugan.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_PROG_CFLAGS) $(OPENMP_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ fuzz/make_seeds.c \
+	    fuzz/fuzz_common.c $(STATIC) $(LIBS_PRIVATE)
+
+fuzz-seeds: build/fuzz-replay/make_seeds
+	mkdir -p $(FUZZ_ALL:%=fuzz/corpus/%)
+	build/fuzz-replay/make_seeds fuzz/corpus
 
 # ---- examples (in-tree build: the static library and its private libs) -------
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))

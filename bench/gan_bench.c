@@ -17,9 +17,12 @@
  * backward), the generator's backward and Adam step.
  *
  * For each thread count it prints one line
- *   grugan_gan config=timegan threads=1 step_ms=11.8000 repeats=85
- * with the median milliseconds over the repeats that follow a warm-up, then a
- * comment line with the losses of the last step (a sanity check).
+ *   grugan_gan config=timegan threads=1 step_ms=11.8000 cpu_ms=11.7000 repeats=85
+ * with the median wall-clock milliseconds of a step over the repeats that
+ * follow a warm-up, and the median CPU time of the process per step (all
+ * threads, spin-waiting included; on a busy machine the better indication of
+ * the work at 1 thread), then a comment line with the losses of the last step
+ * (a sanity check).
  *
  * Options (bench/run.sh passes its arguments through):
  *   --config timegan  the only configuration (accepted for symmetry with
@@ -272,16 +275,30 @@ static int run_step(gan *g)
     return rc;
 }
 
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
+static double median(double *samples, size_t n)
+{
+    qsort(samples, n, sizeof *samples, compare_double);
+    return n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+}
+
 /* Runs the warm-up, then times steps until both min_repeats and min_time are
- * reached; *median_ms and *repeats receive the result. */
-static int measure(gan *g, const options *o, double *samples, double *median_ms,
-                   size_t *repeats)
+ * reached; *median_ms, *cpu_ms and *repeats receive the result. samples and
+ * cpu_samples hold MAX_REPEATS each. */
+static int measure(gan *g, const options *o, double *samples, double *cpu_samples,
+                   double *median_ms, double *cpu_ms, size_t *repeats)
 {
     double start = now_seconds(), timed = 0.0;
     size_t n = 0;
@@ -289,14 +306,15 @@ static int measure(gan *g, const options *o, double *samples, double *median_ms,
     for (size_t i = 0; i < o->warmup || now_seconds() - start < o->warmup_time; i++)
         if ((rc = run_step(g)) != GRUGAN_OK) return rc;
     while (n < o->min_repeats || (timed < o->min_time && n < MAX_REPEATS)) {
-        double t0 = now_seconds(), dt;
+        double t0 = now_seconds(), c0 = cpu_seconds(), dt;
         if ((rc = run_step(g)) != GRUGAN_OK) return rc;
+        cpu_samples[n] = (cpu_seconds() - c0) * 1e3;
         dt = now_seconds() - t0;
         samples[n++] = dt * 1e3;
         timed += dt;
     }
-    qsort(samples, n, sizeof *samples, compare_double);
-    *median_ms = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+    *median_ms = median(samples, n);
+    *cpu_ms = median(cpu_samples, n);
     *repeats = n;
     return GRUGAN_OK;
 }
@@ -309,7 +327,7 @@ int main(int argc, char **argv)
     int status = 0;
 
     if (parse_args(argc, argv, &o) != 0) return 2;
-    samples = malloc(MAX_REPEATS * sizeof *samples);
+    samples = malloc(2 * MAX_REPEATS * sizeof *samples);
     sines = malloc((size_t)N_SEQ * T * F * sizeof *sines);
     if (!samples || !sines) {
         fprintf(stderr, "gan_bench: out of memory\n");
@@ -324,19 +342,19 @@ int main(int argc, char **argv)
     for (size_t t = 0; t < o.n_threads && status == 0; t++) {
         grugan_progress p;
         gan g;
-        double ms;
+        double ms, cpu_ms;
         size_t n;
         if (gan_init(&g, sines, o.threads[t]) != GRUGAN_OK) {
             status = 1;
             break;
         }
-        if (measure(&g, &o, samples, &ms, &n) != GRUGAN_OK) {
+        if (measure(&g, &o, samples, samples + MAX_REPEATS, &ms, &cpu_ms, &n) != GRUGAN_OK) {
             gan_free(&g);
             status = 1;
             break;
         }
-        printf("grugan_gan config=timegan threads=%d step_ms=%.4f repeats=%zu\n", o.threads[t],
-               ms, n);
+        printf("grugan_gan config=timegan threads=%d step_ms=%.4f cpu_ms=%.4f repeats=%zu\n",
+               o.threads[t], ms, cpu_ms, n);
         memset(&p, 0, sizeof p);
         p.struct_size = sizeof p;
         if (grugan_trainer_progress(g.tr, &p) == GRUGAN_OK)

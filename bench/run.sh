@@ -212,17 +212,22 @@ BEGIN { target = 6 }
 FNR == 1 { file++ }
 /^#/ { next }
 file == 1 && $1 == "grugan_gan" {
-    k = field($0, "threads"); order[++n] = k; cfg[k] = field($0, "config"); ours[k] = field($0, "step_ms")
+    k = field($0, "threads"); order[++n] = k; cfg[k] = field($0, "config")
+    ours[k] = field($0, "step_ms"); ours_cpu[k] = field($0, "cpu_ms")
 }
-file == 2 && $1 == "torch_gan" { torch[field($0, "threads")] = field($0, "step_ms") }
+file == 2 && $1 == "torch_gan" {
+    k = field($0, "threads"); torch[k] = field($0, "step_ms"); torch_cpu[k] = field($0, "cpu_ms")
+}
 END {
     print ""
-    printf "%-13s %3s | %9s %9s %7s | %s\n", "GAN step", "thr", "ms", "torch", "speedup", "target"
+    printf "%-13s %3s | %9s %9s %7s | %s | %9s %9s\n", "GAN step", "thr", "ms", "torch", "speedup", "target      ", "CPU ms", "torch"
     for (i = 1; i <= n; i++) {
         k = order[i]; s = ratio(torch[k], ours[k])
         verdict = s == "n/a" ? sprintf(">= %sx: n/a", target) : sprintf(">= %sx: %s", target, s + 0 >= target ? "met" : "MISSED")
-        printf "%-13s %3s | %9s %9s %7s | %s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), s, verdict
+        printf "%-13s %3s | %9s %9s %7s | %-12s | %9s %9s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), s, verdict, ms(ours_cpu[k]), ms(torch_cpu[k])
     }
+    print "(ms: median wall-clock time of an iteration; CPU ms: median CPU time of the process per"
+    print "iteration, all threads and their spin-waiting included)"
     if ((1 in ours) && (2 in ours)) {
         print ""
         printf "GAN step, 2 threads vs 1: libgrugan %sx, torch %sx\n", ratio(ours[1], ours[2]), ratio(torch[1], torch[2])

@@ -26,9 +26,10 @@ The iteration, written as one would in PyTorch, at TimeGAN size:
 This is the computation grugan_trainer_step does with d_steps = 1.
 
 It prints one line
-  torch_gan config=timegan threads=1 step_ms=104.0 repeats=20
-with median milliseconds over the iterations that follow a warm-up, then a
-comment line with the losses of the last iteration. If torch cannot be
+  torch_gan config=timegan threads=1 step_ms=104.0 cpu_ms=103.0 repeats=20
+with the median wall-clock milliseconds of an iteration over those that follow
+a warm-up, and the median CPU time of the process per iteration (all threads),
+then a comment line with the losses of the last iteration. If torch cannot be
 imported it prints "torch not available: <reason>" to stderr and exits with
 status 3.
 """
@@ -43,21 +44,24 @@ MAX_REPEATS = 100000
 
 
 def measure(fn, opts):
-    """Median milliseconds of fn() after the warm-up, and the repeat count."""
+    """Median wall-clock and CPU milliseconds of fn() after the warm-up, and the
+    repeat count."""
     start = time.perf_counter()
     i = 0
     while i < opts.warmup or time.perf_counter() - start < opts.warmup_time:
         fn()
         i += 1
     samples = []
+    cpu = []
     timed = 0.0
     while len(samples) < opts.repeats or (timed < opts.min_time and len(samples) < MAX_REPEATS):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
+        cpu.append((time.process_time() - c0) * 1e3)
         dt = time.perf_counter() - t0
         samples.append(dt * 1e3)
         timed += dt
-    return statistics.median(samples), len(samples)
+    return statistics.median(samples), statistics.median(cpu), len(samples)
 
 
 def main():
@@ -162,9 +166,9 @@ def main():
     print("# torch %s, threads=%d, BLIS_NUM_THREADS=%s, one D + one G update, median ms "
           "after warm-up" % (torch.__version__, torch.get_num_threads(), blis))
     sys.stdout.flush()
-    ms, n = measure(iteration, opts)
-    print("torch_gan config=timegan threads=%d step_ms=%.4f repeats=%d"
-          % (opts.threads, ms, n))
+    ms, cpu_ms, n = measure(iteration, opts)
+    print("torch_gan config=timegan threads=%d step_ms=%.4f cpu_ms=%.4f repeats=%d"
+          % (opts.threads, ms, cpu_ms, n))
     print("# threads=%d: d_loss=%.4f g_loss=%.4f" % (opts.threads, last["d"], last["g"]))
     sys.stdout.flush()
     return 0

@@ -3,6 +3,7 @@
  * exact determinism across thread counts and runs, refused inputs,
  * allocation failures, and the statistics against a direct computation. */
 #include "suites.h"
+#include "test_util.h"
 
 #include "grugan.h"
 
@@ -28,18 +29,11 @@ static double next_unit(uint64_t *s)
     return (double)(next_u64(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static float *alloc_floats(size_t n)
-{
-    float *p = malloc(n * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
-
 /* TimeGAN's Sines (DESIGN.md section 8): per sequence and feature, f and p
  * ~ U(0, 0.1), x_t = (sin(f t + p) + 1) / 2. (n, T, F). */
 static float *make_sines(size_t n, size_t T, size_t F, uint64_t seed)
 {
-    float *x = alloc_floats(n * T * F);
+    float *x = falloc(n * T * F);
     uint64_t s = seed;
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < F; f++) {
@@ -53,7 +47,7 @@ static float *make_sines(size_t n, size_t T, size_t F, uint64_t seed)
 /* I.i.d. U(0, 1) values (n, T, F). */
 static float *make_noise(size_t n, size_t T, size_t F, uint64_t seed)
 {
-    float *x = alloc_floats(n * T * F);
+    float *x = falloc(n * T * F);
     uint64_t s = seed;
     for (size_t i = 0; i < n * T * F; i++) x[i] = (float)next_unit(&s);
     return x;
@@ -72,8 +66,7 @@ static int compare_doubles(const void *a, const void *b)
 static double constant_predictor_mae(const float *x, size_t n, size_t T, size_t F)
 {
     const size_t S = T - 1, m = n * S;
-    double *y = malloc(m * sizeof *y), median, total = 0.0;
-    ck_assert_ptr_nonnull(y);
+    double *y = dalloc(m), median, total = 0.0;
     for (size_t i = 0; i < n; i++)
         for (size_t t = 0; t < S; t++) y[i * S + t] = x[(i * T + t + 1) * F + F - 1];
     qsort(y, m, sizeof *y, compare_doubles);
@@ -355,28 +348,6 @@ END_TEST
 
 /* ---- allocation failures ------------------------------------------------------ */
 
-typedef struct failing_alloc {
-    size_t calls, fail_at; /* fail the fail_at-th call (1-based); 0: never */
-    size_t live;
-} failing_alloc;
-
-static void *failing_alloc_fn(size_t size, void *user)
-{
-    failing_alloc *a = user;
-    void *p;
-    if (++a->calls == a->fail_at) return NULL;
-    p = malloc(size);
-    if (p) a->live++;
-    return p;
-}
-
-static void failing_free_fn(void *ptr, void *user)
-{
-    failing_alloc *a = user;
-    a->live--;
-    free(ptr);
-}
-
 /* Every allocation of a call fails in turn: GRUGAN_E_NOMEM with a message
  * and nothing leaked, until the call has all it needs and succeeds. */
 static void sweep_allocations(score_fn score)
@@ -388,23 +359,17 @@ static void sweep_allocations(score_fn score)
     size_t k;
     ck_assert_int_eq(score(NULL, &c, real, n, fake, n, T, F, &reference, NULL, NULL), GRUGAN_OK);
     for (k = 1; k < 1000; k++) {
-        failing_alloc counts = {0, 0, 0};
-        grugan_context_config cc = GRUGAN_CONTEXT_CONFIG_INIT;
-        grugan_context *ctx = NULL;
+        counting_alloc counts;
+        grugan_context *ctx = counting_context(&counts);
         grugan_error err;
         int rc;
-        cc.alloc = failing_alloc_fn;
-        cc.free = failing_free_fn;
-        cc.alloc_user = &counts;
-        ck_assert_int_eq(grugan_context_create(&cc, &ctx, NULL), GRUGAN_OK);
-        counts.calls = 0;
-        counts.fail_at = k;
+        counts.fail_at = counts.allocs + k; /* the k-th allocation of the call */
         rc = score(ctx, &c, real, n, fake, n, T, F, &mean, NULL, &err);
         ck_assert_uint_eq(counts.live, 1); /* the context only */
         grugan_context_free(ctx);
         ck_assert_uint_eq(counts.live, 0);
         if (rc == GRUGAN_OK) {
-            ck_assert(counts.calls < k); /* no allocation was refused */
+            ck_assert(counts.allocs < counts.fail_at); /* no allocation was refused */
             ck_assert(memcmp(&mean, &reference, sizeof mean) == 0);
             break;
         }
@@ -434,7 +399,7 @@ END_TEST
 START_TEST(test_statistics_identical)
 {
     const size_t n = 20, T = 10, F = 3;
-    float *x = make_sines(n, T, F, 71), *y = alloc_floats(n * T * F);
+    float *x = make_sines(n, T, F, 71), *y = falloc(n * T * F);
     double m = -1.0, s = -1.0, a = -1.0;
     memcpy(y, x, n * T * F * sizeof *y);
     ck_assert_int_eq(grugan_statistics_error(x, n, y, n, T, F, T - 1, &m, &s, &a), GRUGAN_OK);

@@ -378,7 +378,12 @@ int grugan__csv_parse(const grugan_context *ctx, const char *data, size_t size,
         ncols = nf;
     }
 
+    /* rows: at most one per line feed, and, as a row holds nf - 1 delimiters
+     * and a line feed (but the last), at most (bytes + 1) / nf: the table
+     * stays proportional to the text even when the first row is wide */
     rows_cap = count_lines(c.p, (size_t)(c.end - c.p));
+    if (((size_t)(c.end - c.p) + 1) / nf + 1 < rows_cap)
+        rows_cap = ((size_t)(c.end - c.p) + 1) / nf + 1;
     if (!grugan__mul_size(rows_cap, ncols, &count) || count > SIZE_MAX / sizeof(float) ||
         nf > SIZE_MAX / (sizeof(float) + 1))
         return FAIL(GRUGAN_E_SIZE, "the CSV is too large: %zu lines of %zu columns", rows_cap,

@@ -141,10 +141,26 @@ int grugan__file_write_atomic(const char *path, const void *data, size_t size, c
                               size_t msg_cap)
 {
     char tmp[4096], dir[4096], reason[128];
+    struct stat st;
     int fd, err, dfd;
     if (strlen(path) + 64 > sizeof tmp) {
         snprintf(msg, msg_cap, "path too long: '%s'", path);
         return GRUGAN_E_IO;
+    }
+    /* A device or a pipe (/dev/null, /dev/full, a FIFO) has no previous
+     * contents to protect and must not be replaced by a regular file (which
+     * the rename would do for a user allowed to write its directory): it is
+     * written in place. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        err = fd < 0 ? errno : write_all(fd, data, size);
+        if (fd >= 0 && close(fd) != 0 && err == 0) err = errno;
+        if (err != 0) {
+            reason_of(err, reason, sizeof reason);
+            snprintf(msg, msg_cap, "cannot write '%s': %s", path, reason);
+            return GRUGAN_E_IO;
+        }
+        return GRUGAN_OK;
     }
     /* A fresh name beside the target, created exclusively; mode 0666 minus
      * the umask, as any new file. (mkstemp would force 0600.) */

@@ -21,7 +21,9 @@ const char *grugan__path_tail(const char *path, size_t keep);
  * file in the same directory, flushes it to disk, renames it over path and
  * flushes the directory. On any failure (full disk, no permission, missing
  * directory) the temporary file is removed and the previous file at path is
- * untouched. GRUGAN_E_IO with a message naming the step and the reason. */
+ * untouched. GRUGAN_E_IO with a message naming the step and the reason.
+ * An existing path that is neither a regular file nor a directory (a device
+ * such as /dev/null or /dev/full, a FIFO) is written in place instead. */
 int grugan__file_write_atomic(const char *path, const void *data, size_t size, char *msg,
                               size_t msg_cap);
 

@@ -280,8 +280,9 @@ int grugan__st_decode(const grugan_context *ctx, const void *data, size_t size,
             s->entry = file->n_entries++;
         }
     }
-    /* offsets: sorted, no overlap, no hole, the whole data section */
-    qsort(spans, file->n_entries, sizeof *spans, by_begin);
+    /* offsets: sorted, no overlap, no hole, the whole data section (spans is
+     * NULL without tensors, and qsort must not be given NULL) */
+    if (file->n_entries > 1) qsort(spans, file->n_entries, sizeof *spans, by_begin);
     cursor = 0;
     for (size_t i = 0; i < file->n_entries; i++) {
         if (spans[i].begin < cursor) {

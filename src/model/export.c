@@ -224,6 +224,25 @@ static int config_from(const grugan__st_file *f, grugan_generator_config *c, cha
     return GRUGAN_OK;
 }
 
+/* Parameters of the generator c describes, or 0 if the count overflows: the
+ * GRU, 3H (I + H + 2) for layer 0 and 3H (2H + 2) for each other layer, then
+ * the head, F H + F. */
+static size_t param_count(const grugan_generator_config *c)
+{
+    const size_t H = c->hidden_size, F = c->output_size;
+    size_t in, first, other, layers, head;
+    if (!grugan__add_size(c->noise_size, c->condition_size, &in) ||
+        !grugan__add_size(in, c->covariate_size, &in) || !grugan__add_size(in, H, &in) ||
+        !grugan__add_size(in, 2, &in) || !grugan__mul3_size(3, H, in, &first) ||
+        !grugan__mul_size(2, H, &other) || !grugan__add_size(other, 2, &other) ||
+        !grugan__mul3_size(3, H, other, &other) ||
+        !grugan__mul_size(c->num_layers - 1, other, &layers) ||
+        !grugan__add_size(first, layers, &layers) || !grugan__add_size(H, 1, &head) ||
+        !grugan__mul_size(F, head, &head) || !grugan__add_size(layers, head, &layers))
+        return 0;
+    return layers;
+}
+
 int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t size,
                                  grugan_generator **out, grugan_error *err)
 {
@@ -266,6 +285,18 @@ int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t
     if ((rc = config_from(&f, &cfg, msg, sizeof msg)) != GRUGAN_OK) {
         rc = grugan__error_set(c, err, rc, "generator file: %s", msg);
         goto done;
+    }
+    /* the weights must be in the file: refuse sizes it cannot hold before
+     * allocating anything of that size */
+    {
+        const size_t count = param_count(&cfg);
+        if (count == 0 || count > size / sizeof(float)) {
+            rc = grugan__error_set(c, err, GRUGAN_E_FORMAT,
+                                   "generator file: the metadata describe more parameters "
+                                   "than its %zu bytes hold",
+                                   size);
+            goto done;
+        }
     }
     rc = grugan_generator_create(ctx, &cfg, &gen, err);
     if (rc != GRUGAN_OK) {

@@ -163,20 +163,6 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     grugan_dataset_shape(data, &n, &T, &F, &C);
     if ((rc = check_handles_agree(c, gen, disc, gen_opt, disc_opt, F, C, err)) != GRUGAN_OK)
         return rc;
-    {
-        /* the step's buffers are sized from the dataset: the models must agree */
-        grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
-        grugan_discriminator_config dc = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
-        grugan_generator_get_config(gen, &gc);
-        grugan_discriminator_get_config(disc, &dc);
-        if (gc.output_size != F || dc.input_size != F || gc.condition_size != C ||
-            dc.condition_size != C)
-            return grugan__error_set(c, err, GRUGAN_E_SIZE,
-                                     "sizes disagree: dataset %zu features, condition %zu; "
-                                     "generator %zu, %zu; discriminator %zu, %zu",
-                                     F, C, gc.output_size, gc.condition_size, dc.input_size,
-                                     dc.condition_size);
-    }
     if (cfg.batch_size > n)
         return grugan__error_set(c, err, GRUGAN_E_SIZE,
                                  "batch_size %zu exceeds the dataset's %zu sequences",

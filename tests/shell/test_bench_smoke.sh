@@ -21,7 +21,7 @@ fi
 out=$(build/gan_bench --quick --threads 1,2)
 printf '%s\n' "$out"
 for n in 1 2; do
-    printf '%s\n' "$out" | grep -q "^grugan_gan config=timegan threads=$n step_ms=$num repeats=3\$"
+    printf '%s\n' "$out" | grep -q "^grugan_gan config=timegan threads=$n step_ms=$num cpu_ms=$num repeats=3\$"
 done
 test "$(printf '%s\n' "$out" | grep -vc '^#')" -eq 2
 if build/gan_bench --config mid >/dev/null 2>&1; then
