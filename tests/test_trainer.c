@@ -385,6 +385,89 @@ START_TEST(a_generator_loads_from_a_training_checkpoint)
 }
 END_TEST
 
+/* How far generated samples are from the dataset's sequences: the mean,
+ * standard deviation and autocorrelation errors added up (0: the same). */
+static double statistics_gap(world *w, size_t n, size_t steps, size_t features)
+{
+    float *real = malloc(n * steps * features * sizeof *real);
+    float *fake = malloc(n * steps * features * sizeof *fake);
+    double mean_err = -1, std_err = -1, acf_err = -1;
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(grugan_dataset_get(w->data, i, real + i * steps * features, NULL, NULL),
+                         GRUGAN_OK);
+    ck_assert_int_eq(grugan_generator_sample(w->gen, 77, n, steps, NULL, NULL, fake), GRUGAN_OK);
+    ck_assert_int_eq(grugan_statistics_error(real, n, fake, n, steps, features, 4, &mean_err,
+                                             &std_err, &acf_err),
+                     GRUGAN_OK);
+    free(real);
+    free(fake);
+    return mean_err + std_err + acf_err;
+}
+
+START_TEST(training_from_a_file_brings_samples_closer_to_the_data)
+{
+    enum { ROWS = 400, STEPS = 12, FEAT = 2 };
+    char path[] = "/tmp/grugan-series-XXXXXX";
+    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
+    grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
+    grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
+    grugan_optimizer_config oc = GRUGAN_OPTIMIZER_CONFIG_INIT;
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    grugan_error err;
+    world w;
+    size_t n;
+    double before, after;
+    FILE *f;
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    /* a two-feature series: a slow sine and a noisy copy shifted in phase */
+    f = fopen(path, "w");
+    fprintf(f, "level,echo\n");
+    for (int r = 0; r < ROWS; r++)
+        fprintf(f, "%.6f,%.6f\n", sin(0.3 * r), sin(0.3 * r + 1.0) + 0.1 * sin(7.7 * r));
+    fclose(f);
+    memset(&w, 0, sizeof w);
+    dc.sequence_length = STEPS;
+    dc.stride = 2;
+    dc.seed = 1;
+    ck_assert_msg(grugan_dataset_from_csv(NULL, &dc, path, &w.data, &err) == GRUGAN_OK, "%s",
+                  err.message);
+    unlink(path);
+    grugan_dataset_shape(w.data, &n, NULL, NULL, NULL);
+    gc.noise_size = 2;
+    gc.output_size = FEAT;
+    gc.hidden_size = 12;
+    gc.num_layers = 1;
+    gc.seed = 2;
+    ck_assert_int_eq(grugan_generator_create(NULL, &gc, &w.gen, &err), GRUGAN_OK);
+    dic.input_size = FEAT;
+    dic.hidden_size = 12;
+    dic.num_layers = 1;
+    dic.seed = 3;
+    ck_assert_int_eq(grugan_discriminator_create(NULL, &dic, &w.disc, &err), GRUGAN_OK);
+    oc.lr = 3e-3;
+    ck_assert_int_eq(grugan_optimizer_create(NULL, &oc, grugan_generator_params(w.gen),
+                                             &w.gen_opt, &err),
+                     GRUGAN_OK);
+    ck_assert_int_eq(grugan_optimizer_create(NULL, &oc, grugan_discriminator_params(w.disc),
+                                             &w.disc_opt, &err),
+                     GRUGAN_OK);
+    tc.batch_size = 32;
+    tc.total_steps = 400;
+    tc.moment_matching = 10.0f;
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
+                                           w.data, &w.tr, &err),
+                     GRUGAN_OK);
+    before = statistics_gap(&w, n, STEPS, FEAT);
+    ck_assert_msg(grugan_trainer_run(w.tr) == GRUGAN_OK, "%s", grugan_trainer_message(w.tr));
+    after = statistics_gap(&w, n, STEPS, FEAT);
+    ck_assert_msg(after < 0.5 * before, "statistics gap %.4f before training, %.4f after", before,
+                  after);
+    world_free(&w);
+}
+END_TEST
+
 Suite *suite_trainer(void)
 {
     Suite *s = suite_create("trainer");
@@ -399,6 +482,7 @@ Suite *suite_trainer(void)
     tcase_add_test(tc, bad_arguments_are_refused);
     tcase_add_test(tc, a_checkpoint_of_another_architecture_is_refused);
     tcase_add_test(tc, a_generator_loads_from_a_training_checkpoint);
+    tcase_add_test(tc, training_from_a_file_brings_samples_closer_to_the_data);
     suite_add_tcase(s, tc);
     return s;
 }
