@@ -220,11 +220,11 @@ file == 2 && $1 == "torch_gan" {
 }
 END {
     print ""
-    printf "%-13s %3s | %9s %9s %7s | %s | %9s %9s\n", "GAN step", "thr", "ms", "torch", "speedup", "target      ", "CPU ms", "torch"
+    printf "%-13s %3s | %9s %9s %7s | %s | %9s %9s\n", "GAN step", "thr", "ms", "torch", "speedup", "target       ", "CPU ms", "torch"
     for (i = 1; i <= n; i++) {
         k = order[i]; s = ratio(torch[k], ours[k])
         verdict = s == "n/a" ? sprintf(">= %sx: n/a", target) : sprintf(">= %sx: %s", target, s + 0 >= target ? "met" : "MISSED")
-        printf "%-13s %3s | %9s %9s %7s | %-12s | %9s %9s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), s, verdict, ms(ours_cpu[k]), ms(torch_cpu[k])
+        printf "%-13s %3s | %9s %9s %7s | %-13s | %9s %9s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), s, verdict, ms(ours_cpu[k]), ms(torch_cpu[k])
     }
     print "(ms: median wall-clock time of an iteration; CPU ms: median CPU time of the process per"
     print "iteration, all threads and their spin-waiting included)"
