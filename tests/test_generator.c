@@ -21,44 +21,6 @@
 
 static const float SENTINEL = -12345.5f;
 
-static void fill(float *p, size_t n, float v)
-{
-    for (size_t i = 0; i < n; i++) p[i] = v;
-}
-
-/* n floats U(lo, hi) and the same numbers in double. */
-static float *frand(ref_rng *rng, size_t n, double lo, double hi, double **as_double)
-{
-    double *d = dalloc(n);
-    float *f = falloc(n);
-    ref_rng_fill(rng, d, n, lo, hi);
-    for (size_t i = 0; i < n; i++) f[i] = (float)d[i];
-    if (as_double)
-        *as_double = d;
-    else
-        free(d);
-    return f;
-}
-
-static void assert_all(const float *p, size_t n, float v, const char *what)
-{
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(&p[i], &v, sizeof v) != 0)
-            ck_abort_msg("%s[%zu] = %g, expected %g", what, i, (double)p[i], (double)v);
-}
-
-/* |got - want| <= tol * (1 + |want|) elementwise. */
-static void assert_near(const float *got, const double *want, size_t n, double tol,
-                        const char *what, const char *where)
-{
-    for (size_t i = 0; i < n; i++) {
-        const double err = fabs((double)got[i] - want[i]) / (1 + fabs(want[i]));
-        if (!(err <= tol))
-            ck_abort_msg("%s: %s[%zu] = %.9g, reference %.9g", where, what, i, (double)got[i],
-                         want[i]);
-    }
-}
-
 #define EXPECT_FAIL(gen, call, code)                                                         \
     do {                                                                                     \
         ck_assert_int_eq((call), (code));                                                    \

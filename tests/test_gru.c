@@ -26,19 +26,8 @@ static float *to_float(const double *src, size_t n)
     return p;
 }
 
-static void fill(float *p, size_t n, float v)
-{
-    for (size_t i = 0; i < n; i++) p[i] = v;
-}
-
-/* Every p[i] has the bits of v. (Element loops compare in plain C and assert
- * once: in fork mode each passing Check assertion costs a system call.) */
-static void assert_all(const float *p, size_t n, float v, const char *what)
-{
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(&p[i], &v, sizeof v) != 0)
-            ck_abort_msg("%s[%zu] = %g, expected %g", what, i, (double)p[i], (double)v);
-}
+/* (Element loops compare in plain C and assert once: in fork mode each
+ * passing Check assertion costs a system call.) */
 
 /* A failing call: its status, and a non-empty message on the handle. */
 #define EXPECT_FAIL(gru, call, code)                                                     \
@@ -84,7 +73,7 @@ static void load_weights(grugan_gru *gru, const ref_gru *ref)
 
 /* |got - want| <= tol * (1 + |want|) elementwise; returns the largest ratio
  * of error to tolerance. */
-static double assert_near(const float *got, const double *want, size_t n, double tol,
+static double assert_near_worst(const float *got, const double *want, size_t n, double tol,
                           const char *what, const char *where)
 {
     double worst = 0;
@@ -292,12 +281,12 @@ START_TEST(forward_and_backward_match_reference)
     result_alloc(&r, &f);
     run_fast(&f, f.gru, &r);
     run_ref(&f, &want);
-    assert_near(r.out, want.out, f.nout, TOL_FORWARD, "out", f.where);
-    assert_near(r.hn, want.hn, f.nh, TOL_FORWARD, "h_n", f.where);
-    assert_near(r.dx, want.dx, f.nx, TOL_BACKWARD, "dx", f.where);
-    assert_near(r.dh0, want.dh0, f.nh, TOL_BACKWARD, "dh0", f.where);
+    assert_near_worst(r.out, want.out, f.nout, TOL_FORWARD, "out", f.where);
+    assert_near_worst(r.hn, want.hn, f.nh, TOL_FORWARD, "h_n", f.where);
+    assert_near_worst(r.dx, want.dx, f.nx, TOL_BACKWARD, "dx", f.where);
+    assert_near_worst(r.dh0, want.dh0, f.nh, TOL_BACKWARD, "dh0", f.where);
     for (size_t i = 0; i < f.ref.num_params; i++)
-        assert_near(r.grad[i], f.ref.grad[i], f.ref.numel[i], TOL_BACKWARD, f.ref.name[i],
+        assert_near_worst(r.grad[i], f.ref.grad[i], f.ref.numel[i], TOL_BACKWARD, f.ref.name[i],
                     f.where);
     /* padded steps: outputs exactly 0, no gradient to x */
     if (c.use_len)
@@ -335,11 +324,11 @@ START_TEST(optional_arguments_of_backward)
         grugan_gru_backward(f.gru, f.doutf, NULL, r.dx, r.dh0, GRUGAN_BACKWARD_PARAMS),
         GRUGAN_OK);
     read_grads(f.gru, &f.ref, r.grad);
-    assert_near(r.out, want.out, f.nout, TOL_FORWARD, "out", f.where);
-    assert_near(r.dx, want.dx, f.nx, TOL_BACKWARD, "dx", f.where);
-    assert_near(r.dh0, want.dh0, f.nh, TOL_BACKWARD, "dh0", f.where);
+    assert_near_worst(r.out, want.out, f.nout, TOL_FORWARD, "out", f.where);
+    assert_near_worst(r.dx, want.dx, f.nx, TOL_BACKWARD, "dx", f.where);
+    assert_near_worst(r.dh0, want.dh0, f.nh, TOL_BACKWARD, "dh0", f.where);
     for (size_t i = 0; i < f.ref.num_params; i++)
-        assert_near(r.grad[i], f.ref.grad[i], f.ref.numel[i], TOL_BACKWARD, f.ref.name[i],
+        assert_near_worst(r.grad[i], f.ref.grad[i], f.ref.numel[i], TOL_BACKWARD, f.ref.name[i],
                     f.where);
     /* without outputs, backward still accumulates the same gradients */
     ck_assert_int_eq(grugan_params_zero_grad(grugan_gru_params(f.gru)), GRUGAN_OK);

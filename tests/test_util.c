@@ -2,6 +2,7 @@
 #include "suites.h"
 #include "test_util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,4 +47,40 @@ grugan_context *counting_context(counting_alloc *counts)
     cfg.alloc_user = counts;
     ck_assert_int_eq(grugan_context_create(&cfg, &ctx, NULL), GRUGAN_OK);
     return ctx;
+}
+
+void fill(float *p, size_t n, float v)
+{
+    for (size_t i = 0; i < n; i++) p[i] = v;
+}
+
+void assert_all(const float *p, size_t n, float v, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&p[i], &v, sizeof v) != 0)
+            ck_abort_msg("%s[%zu] = %g, expected %g", what, i, (double)p[i], (double)v);
+}
+
+void assert_near(const float *got, const double *want, size_t n, double tol, const char *what,
+                 const char *where)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double err = fabs((double)got[i] - want[i]) / (1 + fabs(want[i]));
+        if (!(err <= tol))
+            ck_abort_msg("%s: %s[%zu] = %.9g, reference %.9g", where, what, i, (double)got[i],
+                         want[i]);
+    }
+}
+
+float *frand(ref_rng *rng, size_t n, double lo, double hi, double **as_double)
+{
+    double *d = dalloc(n);
+    float *f = falloc(n);
+    ref_rng_fill(rng, d, n, lo, hi);
+    for (size_t i = 0; i < n; i++) f[i] = (float)d[i];
+    if (as_double)
+        *as_double = d;
+    else
+        free(d);
+    return f;
 }

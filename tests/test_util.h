@@ -4,12 +4,27 @@
 #define GRUGAN_TEST_UTIL_H
 
 #include "grugan.h"
+#include "ref_gru.h"
 
 #include <stddef.h>
 
 /* n floats (doubles: zeroed); at least one element; never NULL. */
 float *falloc(size_t n);
 double *dalloc(size_t n);
+
+/* n floats U(lo, hi) from rng; the same numbers in double go to *as_double
+ * when it is not NULL (the caller frees both). */
+float *frand(ref_rng *rng, size_t n, double lo, double hi, double **as_double);
+
+/* p[i] = v for i < n. */
+void fill(float *p, size_t n, float v);
+
+/* Every element of p is exactly v (bit for bit), else the test fails. */
+void assert_all(const float *p, size_t n, float v, const char *what);
+
+/* |got - want| <= tol * (1 + |want|) elementwise, else the test fails. */
+void assert_near(const float *got, const double *want, size_t n, double tol, const char *what,
+                 const char *where);
 
 /* Counts allocations through a context; the fail_at-th one fails (0: none). */
 typedef struct counting_alloc {
