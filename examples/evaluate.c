@@ -280,6 +280,12 @@ static size_t clamp_unit(sequences *s)
     return outside;
 }
 
+/* Sequences in the test part of the discriminative score's split of n. */
+static size_t test_count(size_t n)
+{
+    return n - (size_t)(0.8 * (double)n);
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -372,6 +378,11 @@ int main(int argc, char **argv)
            real.F);
     printf("synthetic  %s: %zu sequences%s\n", o.synthetic, synth.n,
            o.scale ? " (scaled with the real data's scaler)" : "");
+    if (real.n != synth.n)
+        printf("note       the sets differ in size: always answering \"%s\" scores %.4f\n",
+               real.n > synth.n ? "real" : "synthetic",
+               fabs((double)test_count(real.n) - (double)test_count(synth.n)) /
+                   (2.0 * (double)(test_count(real.n) + test_count(synth.n))));
     if (outside_synth)
         printf("clipped    %zu synthetic values (%.3f%%) outside [0, 1]\n", outside_synth,
                100.0 * (double)outside_synth / (double)(synth.n * synth.T * synth.F));

@@ -5,11 +5,17 @@
  * Shows: building a dataset from an array, creating a generator, a
  * discriminator, two optimizers and a trainer, following progress through the
  * callback, saving a checkpoint, sampling in data units, writing the samples
- * as CSV and a picture of real next to generated sequences as SVG.
+ * as CSV and NPY and a picture of real next to generated sequences as SVG.
+ * Every model, optimizer and trainer setting is the library's default; --disc
+ * conv1d swaps the default GRU discriminator for the convolutional one.
  *
- *   train_sines [--seconds S] [--steps N] [--out DIR] [--threads K] [--seed X]
+ *   train_sines [--seconds S] [--steps N] [--samples M] [--disc KIND] [--out DIR]
+ *               [--threads K] [--seed X]
  *
- * Writes DIR/checkpoint.safetensors, DIR/samples.csv and DIR/sines.svg.
+ * Writes DIR/checkpoint.safetensors, DIR/samples.csv, DIR/samples.npy (M
+ * generated sequences), DIR/real.npy (the 10000 training sequences) and
+ * DIR/sines.svg. The Sines lie in [0, 1], so `evaluate DIR/real.npy
+ * DIR/samples.npy` scores the samples in data units, as TimeGAN does.
  */
 #include <grugan.h>
 
@@ -27,6 +33,8 @@ enum { N = 10000, T = 24, F = 5, Z = 5 };
 typedef struct options {
     double seconds;      /* training time budget */
     unsigned long steps; /* 0: until the time budget is spent */
+    unsigned long samples;
+    int conv; /* 1: the CONV1D discriminator */
     const char *out;
     int threads;
     unsigned long seed;
@@ -35,9 +43,13 @@ typedef struct options {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: train_sines [--seconds S] [--steps N] [--out DIR] [--threads K] [--seed X]\n"
+            "usage: train_sines [--seconds S] [--steps N] [--samples M] [--disc KIND] [--out DIR]\n"
+            "                   [--threads K] [--seed X]\n"
             "  --seconds S  training time budget in seconds (default 90)\n"
             "  --steps N    stop after N generator updates instead (0: use the budget)\n"
+            "  --samples M  generated sequences written to samples.csv and samples.npy\n"
+            "               (default 1000; 10000 for `evaluate`, as many as the real ones)\n"
+            "  --disc KIND  discriminator: gru (the library's default) or conv1d\n"
             "  --out DIR    output directory (default sines_out)\n"
             "  --threads K  threads (default 2)\n"
             "  --seed X     seed of the data, the weights and the noise (default 1)\n");
@@ -47,6 +59,8 @@ static int parse_options(int argc, char **argv, options *o)
 {
     o->seconds = 90;
     o->steps = 0;
+    o->samples = 1000;
+    o->conv = 0;
     o->out = "sines_out";
     o->threads = 2;
     o->seed = 1;
@@ -63,12 +77,21 @@ static int parse_options(int argc, char **argv, options *o)
             return -1;
         }
         errno = 0;
+        if (strcmp(a, "--disc") == 0) {
+            if (strcmp(v, "gru") != 0 && strcmp(v, "conv1d") != 0) {
+                fprintf(stderr, "train_sines: --disc must be gru or conv1d, not %s\n", v);
+                return -1;
+            }
+            o->conv = strcmp(v, "conv1d") == 0;
+            continue;
+        }
         if (strcmp(a, "--out") != 0 && !(v[0] >= '0' && v[0] <= '9') && v[0] != '.') {
             fprintf(stderr, "train_sines: bad value for %s: %s\n", a, v); /* no sign, no inf */
             return -1;
         }
         if (strcmp(a, "--seconds") == 0) o->seconds = strtod(v, &end);
         else if (strcmp(a, "--steps") == 0) o->steps = strtoul(v, &end, 10);
+        else if (strcmp(a, "--samples") == 0) o->samples = strtoul(v, &end, 10);
         else if (strcmp(a, "--threads") == 0) {
             threads = strtol(v, &end, 10);
             o->threads = threads >= 1 && threads <= 256 ? (int)threads : 0;
@@ -84,8 +107,10 @@ static int parse_options(int argc, char **argv, options *o)
             return -1;
         }
     }
-    if (!(o->seconds > 0) || !isfinite(o->seconds) || o->threads < 1 || o->threads > 256) {
-        fprintf(stderr, "train_sines: --seconds must be > 0 and --threads in 1..256\n");
+    if (!(o->seconds > 0) || !isfinite(o->seconds) || o->threads < 1 || o->threads > 256 ||
+        o->samples < 1 || o->samples > 1000000) {
+        fprintf(stderr, "train_sines: --seconds must be > 0, --threads in 1..256 and --samples "
+                        "in 1..1000000\n");
         return -1;
     }
     return 0;
@@ -211,7 +236,7 @@ static int write_svg(const char *path, const float *real, const float *fake, siz
 
 int main(int argc, char **argv)
 {
-    enum { SAMPLES = 1000, DRAWN = 12 };
+    enum { SHORT = 1000, DRAWN = 12 }; /* sequences of the quick look, drawn in the SVG */
     options o;
     grugan_error err = {0, ""};
     grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
@@ -239,7 +264,7 @@ int main(int argc, char **argv)
         return 1;
     }
     real = malloc((size_t)N * T * F * sizeof *real);
-    fake = malloc((size_t)SAMPLES * T * F * sizeof *fake);
+    fake = malloc(o.samples * T * F * sizeof *fake);
     if (!real || !fake) {
         fprintf(stderr, "train_sines: out of memory\n");
         goto done;
@@ -254,6 +279,10 @@ int main(int argc, char **argv)
     gc.seed = o.seed;
     CHECK(grugan_generator_create(NULL, &gc, &gen, &err), "generator", err.message);
     dic.input_size = F;
+    if (o.conv) {
+        dic.kind = GRUGAN_DISC_CONV1D;
+        dic.sequence_length = T; /* the convolutional kind is made for one length */
+    }
     dic.seed = o.seed + 1;
     CHECK(grugan_discriminator_create(NULL, &dic, &disc, &err), "discriminator", err.message);
     CHECK(grugan_optimizer_create(NULL, &oc, grugan_generator_params(gen), &gen_opt, &err),
@@ -278,33 +307,41 @@ int main(int argc, char **argv)
 
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", o.out);
     CHECK(grugan_trainer_save(tr, path), "saving", grugan_trainer_message(tr));
-    CHECK(grugan_generator_sample(gen, o.seed + 100, SAMPLES, T, NULL, NULL, fake), "sampling",
+    CHECK(grugan_generator_sample(gen, o.seed + 100, o.samples, T, NULL, NULL, fake), "sampling",
           grugan_generator_message(gen));
-    CHECK(grugan_dataset_unscale(data, fake, (size_t)SAMPLES * T * F), "unscaling",
+    CHECK(grugan_dataset_unscale(data, fake, o.samples * T * F), "unscaling",
           grugan_dataset_message(data));
     snprintf(path, sizeof path, "%s/samples.csv", o.out);
-    CHECK(grugan_write_sequences(path, GRUGAN_FILE_CSV, fake, SAMPLES, T, F, &err), path,
+    CHECK(grugan_write_sequences(path, GRUGAN_FILE_CSV, fake, o.samples, T, F, &err), path,
           err.message);
+    snprintf(path, sizeof path, "%s/samples.npy", o.out);
+    CHECK(grugan_write_sequences(path, GRUGAN_FILE_NPY, fake, o.samples, T, F, &err), path,
+          err.message);
+    snprintf(path, sizeof path, "%s/real.npy", o.out);
+    CHECK(grugan_write_sequences(path, GRUGAN_FILE_NPY, real, N, T, F, &err), path, err.message);
     snprintf(path, sizeof path, "%s/sines.svg", o.out);
-    if (write_svg(path, real, fake, DRAWN) != 0) {
+    if (write_svg(path, real, fake, o.samples < DRAWN ? o.samples : DRAWN) != 0) {
         fprintf(stderr, "train_sines: cannot write %s: %s\n", path, strerror(errno));
         goto done;
     }
     /* a quick look at quality: statistics and a short discriminative score */
-    grugan_statistics_error(real, SAMPLES, fake, SAMPLES, T, F, 5, &mean_err, NULL, &acf_err);
     {
+        const size_t m = o.samples < SHORT ? o.samples : SHORT;
         grugan_metric_config mc = GRUGAN_METRIC_CONFIG_INIT;
+        grugan_statistics_error(real, m, fake, m, T, F, 5, &mean_err, NULL, &acf_err);
         mc.repetitions = 1;
         mc.iterations = 500;
         mc.threads = o.threads;
-        grugan_discriminative_score(NULL, &mc, real, SAMPLES, fake, SAMPLES, T, F, &disc_score,
-                                    NULL, NULL);
+        if (m >= 5)
+            grugan_discriminative_score(NULL, &mc, real, m, fake, m, T, F, &disc_score, NULL,
+                                        NULL);
     }
     printf("mean error %.4f  autocorrelation error %.4f  discriminative score (short) %.3f\n",
            mean_err, acf_err, disc_score);
-    printf("checkpoint: %s/checkpoint.safetensors\nsamples:    %s/samples.csv\npicture:    "
-           "%s/sines.svg\n",
-           o.out, o.out, o.out);
+    printf("checkpoint: %s/checkpoint.safetensors\nsamples:    %s/samples.csv, "
+           "%s/samples.npy\nreal data:  %s/real.npy\npicture:    %s/sines.svg\n"
+           "all scores: evaluate %s/real.npy %s/samples.npy\n",
+           o.out, o.out, o.out, o.out, o.out, o.out, o.out);
     status = 0;
 done:
     grugan_trainer_free(tr);

@@ -52,7 +52,7 @@ check_npy() {
     fi
 }
 
-for e in train_sines train_csv sample custom_loop embed; do
+for e in train_sines train_csv sample custom_loop embed evaluate; do
     run "$bin/$e" --help
     grep -q "usage" "$tmp/log" || fail "$e --help prints no usage"
     expect_error "$bin/$e" --no-such-option
@@ -62,10 +62,16 @@ done
 
 echo "== train_sines"
 run "$bin/train_sines" --steps 3 --out "$tmp/sines"
-for f in checkpoint.safetensors samples.csv sines.svg; do
+for f in checkpoint.safetensors samples.csv samples.npy real.npy sines.svg; do
     [ -s "$tmp/sines/$f" ] || fail "train_sines did not write $f"
 done
 check_csv "$tmp/sines/samples.csv" 7 24000
+check_npy "$tmp/sines/samples.npy" "(1000, 24, 5)"
+check_npy "$tmp/sines/real.npy" "(10000, 24, 5)"
+run "$bin/train_sines" --steps 2 --samples 7 --out "$tmp/sines7"
+check_csv "$tmp/sines7/samples.csv" 7 168
+check_npy "$tmp/sines7/samples.npy" "(7, 24, 5)"
+expect_error "$bin/train_sines" --samples 0
 if command -v python3 >/dev/null 2>&1; then
     python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" \
         "$tmp/sines/sines.svg" || fail "sines.svg is not well-formed XML"
@@ -119,6 +125,44 @@ expect_error "$bin/sample" "$tmp/csv.safetensors" --out "$tmp/no/dir/s.csv"
 expect_error "$bin/sample" "$tmp/csv.safetensors" --condition 1,2
 expect_error "$bin/sample" "$tmp/csv.safetensors" --noise "$tmp/missing.npy"
 expect_error "$bin/sample" "$tmp/csv.safetensors" --noise "$tmp/s.csv"
+
+echo "== evaluate"
+# check_json FILE: the last line of FILE is one JSON object with both scores
+check_json() {
+    tail -n 1 "$1" | grep -q '^{"discriminative": {"mean": [0-9.]*, "std": [0-9.]*}, "predictive": ' ||
+        fail "$1: no JSON line"
+    if [ -n "$py" ]; then
+        tail -n 1 "$1" | "$py" -c "import json, sys; d = json.load(sys.stdin)
+assert 0 <= d['discriminative']['mean'] <= 0.5 and d['discriminative']['std'] >= 0, d
+assert d['predictive'] is None or d['predictive']['mean'] >= 0, d
+assert d['mean_error'] >= 0 and d['acf_error'] >= 0, d" || fail "$1: bad JSON line"
+    fi
+}
+quick="--repetitions 2 --iterations 5"
+# shellcheck disable=SC2086
+run "$bin/evaluate" "$tmp/sines/real.npy" "$tmp/sines/samples.npy" $quick --threads 2
+grep -q "^discriminative " "$tmp/log" || fail "evaluate printed no table"
+check_json "$tmp/log"
+tail -n 1 "$tmp/log" >"$tmp/npy.json"
+# the same sequences as CSV (sequence,step,... written by train_sines) score the same
+# shellcheck disable=SC2086
+run "$bin/evaluate" "$tmp/sines/real.npy" "$tmp/sines/samples.csv" $quick
+tail -n 1 "$tmp/log" | cmp -s - "$tmp/npy.json" || fail "CSV and NPY samples score differently"
+# series files cut into windows and scaled with the real data's scaler
+# shellcheck disable=SC2086
+run "$bin/evaluate" "$tmp/series.csv" "$tmp/series.csv" --columns 1,2 --steps 20 --stride 5 \
+    --scale $quick --seed 3
+check_json "$tmp/log"
+grep -q '"features": 2' "$tmp/log" || fail "evaluate used the wrong columns"
+# one feature: no predictive score
+# shellcheck disable=SC2086
+run "$bin/evaluate" "$tmp/series.csv" "$tmp/series.csv" --columns 2 --steps 20 --scale $quick
+grep -q '"predictive": null' "$tmp/log" || fail "evaluate scored one feature predictively"
+expect_error "$bin/evaluate" "$tmp/sines/real.npy"
+expect_error "$bin/evaluate" "$tmp/sines/real.npy" "$tmp/missing.npy"
+expect_error "$bin/evaluate" "$tmp/series.csv" "$tmp/series.csv" --columns 1,2 --steps 20
+expect_error "$bin/evaluate" "$tmp/sines/real.npy" "$tmp/series.csv" --steps 24 --scale
+expect_error "$bin/evaluate" "$tmp/sines/real.npy" "$tmp/sines/samples.csv" --steps 12
 
 echo "== custom_loop, embed"
 run "$bin/custom_loop" --steps 3 --critic 2 --batch 8
