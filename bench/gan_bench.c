@@ -253,6 +253,7 @@ static int gan_init(gan *g, const float *sines, int threads)
     tc.d_steps = 1;
     tc.batch_size = BATCH;
     tc.threads = threads;
+    tc.moment_matching = -1.0f; /* off: the iteration PyTorch runs too (bench/torch_gan.py) */
     what = "grugan_trainer_create";
     rc = grugan_trainer_create(NULL, &tc, g->gen, g->disc, g->gen_opt, g->disc_opt, g->data,
                                &g->tr, &err);

@@ -4,6 +4,12 @@
 #
 #   sh bench/run.sh [--no-torch] [--only gru|gan] [--config NAME[,NAME]]
 #                   [--threads 1,2] [--repeats N] [--min-time S] [--quick]
+#                   [--pin CPU]
+#
+# --pin CPU runs every 1-thread measurement, ours and torch's, under
+# `taskset -c CPU`, so that both sides run on the same core: on machines
+# whose cores differ in speed (virtual machines), an unpinned 1-thread run
+# lands on either, and the ratio moves with it (docs/PERFORMANCE.md).
 #
 # GRU section (--config chooses its configurations):
 # Runs build/gru_bench (BENCH_BIN) once, then bench/torch_gru.py with PYTHON
@@ -34,6 +40,7 @@ common=""
 gan_common=""
 use_torch=1
 only=""
+pin=""
 while [ $# -gt 0 ]; do
     case $1 in
     --no-torch) use_torch=0 ;;
@@ -41,6 +48,11 @@ while [ $# -gt 0 ]; do
     --threads)
         [ $# -ge 2 ] || { echo "run.sh: --threads needs a value" >&2; exit 2; }
         threads=$2; shift ;;
+    --pin)
+        [ $# -ge 2 ] || { echo "run.sh: --pin needs a CPU number" >&2; exit 2; }
+        case $2 in '' | *[!0-9]*) echo "run.sh: --pin takes a CPU number" >&2; exit 2 ;; esac
+        command -v taskset >/dev/null || { echo "run.sh: --pin needs taskset (util-linux)" >&2; exit 2; }
+        pin=$2; shift ;;
     --only)
         [ $# -ge 2 ] || { echo "run.sh: --only needs a value" >&2; exit 2; }
         case $2 in gru | gan) only=$2 ;; *) echo "run.sh: --only gru or gan" >&2; exit 2 ;; esac
@@ -90,10 +102,25 @@ else
     no_torch=""
 fi
 
+# The command prefix of a measurement at $1 threads: taskset for 1 thread with --pin.
+pinned() {
+    if [ -n "$pin" ] && [ "$1" = 1 ]; then echo "taskset -c $pin"; fi
+}
+
+# Our program ($1) once per thread count, its lines appended to $2.
+run_ours() {
+    : >"$2"
+    for n in $(echo "$threads" | tr ',' ' '); do
+        # shellcheck disable=SC2046,SC2086
+        $(pinned "$n") env -u BLIS_NUM_THREADS "$1" $3 --threads "$n" >>"$2"
+    done
+}
+
+[ -z "$pin" ] || echo "1-thread measurements pinned to CPU $pin (both libraries)"
+
 gru_section() {
 echo "libgrugan: timing (threads $threads) ..."
-# shellcheck disable=SC2086
-env -u BLIS_NUM_THREADS "$BENCH_BIN" $common --threads "$threads" >"$tmp/ours"
+run_ours "$BENCH_BIN" "$tmp/ours" "$common"
 grep -v '^#' "$tmp/ours" | sed 's/^/  /'
 
 : >"$tmp/torch"
@@ -102,9 +129,9 @@ if [ -n "$no_torch" ]; then
 else
     for n in $(echo "$threads" | tr ',' ' '); do
         echo "torch.nn.GRU: timing (threads $n, BLIS_NUM_THREADS=$n) ..."
-        # shellcheck disable=SC2086
-        if ! BLIS_NUM_THREADS=$n "$PYTHON" bench/torch_gru.py $common --threads "$n" \
-            >"$tmp/torch.$n"; then
+        # shellcheck disable=SC2046,SC2086
+        if ! $(pinned "$n") env BLIS_NUM_THREADS="$n" "$PYTHON" bench/torch_gru.py $common \
+            --threads "$n" >"$tmp/torch.$n"; then
             echo "torch_gru.py failed at $n threads: its numbers are skipped" >&2
             : >"$tmp/torch.$n"
         fi
@@ -177,8 +204,7 @@ gan_section() {
 echo "GAN training iteration, one discriminator and one generator update (timegan: generator"
 echo "and discriminator 3-layer GRU H=24, F=Z=5, T=24, B=128, per-step logits, BCE, Adam):"
 echo "libgrugan grugan_trainer_step: timing (threads $threads) ..."
-# shellcheck disable=SC2086
-env -u BLIS_NUM_THREADS "$GAN_BENCH_BIN" $gan_common --threads "$threads" >"$tmp/gan_ours"
+run_ours "$GAN_BENCH_BIN" "$tmp/gan_ours" "$gan_common"
 grep -v '^# libgrugan' "$tmp/gan_ours" | sed 's/^/  /'
 
 : >"$tmp/gan_torch"
@@ -187,9 +213,9 @@ if [ -n "$no_torch" ]; then
 else
     for n in $(echo "$threads" | tr ',' ' '); do
         echo "PyTorch, the same iteration: timing (threads $n, BLIS_NUM_THREADS=$n) ..."
-        # shellcheck disable=SC2086
-        if ! BLIS_NUM_THREADS=$n "$PYTHON" bench/torch_gan.py $gan_common --threads "$n" \
-            >"$tmp/gan_torch.$n"; then
+        # shellcheck disable=SC2046,SC2086
+        if ! $(pinned "$n") env BLIS_NUM_THREADS="$n" "$PYTHON" bench/torch_gan.py $gan_common \
+            --threads "$n" >"$tmp/gan_torch.$n"; then
             echo "torch_gan.py failed at $n threads: its numbers are skipped" >&2
             : >"$tmp/gan_torch.$n"
         fi

@@ -244,7 +244,8 @@ static int read_sequences(const options *o, const char *path, int scaling, seque
     }
     free(columns);
     if (rc != GRUGAN_OK) {
-        fprintf(stderr, "evaluate: %s: %s (%s)\n", path, err.message, grugan_status_string(rc));
+        fprintf(stderr, "evaluate: %s: %s (%s)%s\n", path, err.message, grugan_status_string(rc),
+                !o->steps && strstr(err.message, "sequence_length") ? "; give --steps T" : "");
         return -1;
     }
     grugan_dataset_shape(*ds, &s->n, &s->T, &s->F, NULL);

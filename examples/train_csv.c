@@ -29,6 +29,7 @@ typedef struct options {
     size_t num_columns;
     int header, delimiter, disc, loss, resume;
     double lr_g, lr_d, clip_weights; /* clip_weights < 0: the loss's default */
+    double moment_matching;          /* the trainer's field: 0 default, negative off */
 } options;
 
 static void usage(FILE *f)
@@ -51,6 +52,8 @@ static void usage(FILE *f)
         "training:\n"
         "  --loss KIND        bce (default), lsgan, wasserstein or hinge\n"
         "  --d-steps K        discriminator updates per generator update (default 1)\n"
+        "  --moment-matching W  weight of the moment-matching term of the generator's\n"
+        "                     loss (default: the library's, 100; 0: off)\n"
         "  --clip-weights C   clamp discriminator weights to [-C, C] after each update\n"
         "                     (default 0.1 with --loss wasserstein, none otherwise; 0: none)\n"
         "  --steps N          generator updates in all; a resumed run continues up to N\n"
@@ -161,6 +164,10 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--loss") == 0) bad = (o->loss = parse_name(v, losses)) < 0;
         else if (strcmp(a, "--d-steps") == 0) bad = parse_count(v, &o->d_steps) || !o->d_steps;
         else if (strcmp(a, "--clip-weights") == 0) bad = parse_real(v, &o->clip_weights);
+        else if (strcmp(a, "--moment-matching") == 0) {
+            bad = parse_real(v, &o->moment_matching);
+            if (!bad && o->moment_matching == 0) o->moment_matching = -1; /* off */
+        }
         else if (strcmp(a, "--steps") == 0) bad = parse_count(v, &o->steps) || !o->steps;
         else if (strcmp(a, "--batch") == 0) bad = parse_count(v, &o->batch) || !o->batch;
         else if (strcmp(a, "--lr-g") == 0) bad = parse_real(v, &o->lr_g) || !(o->lr_g > 0);
@@ -305,6 +312,7 @@ int main(int argc, char **argv)
     tc.batch_size = o.batch;
     tc.total_steps = o.steps;
     tc.threads = (int32_t)o.threads;
+    tc.moment_matching = (float)o.moment_matching;
     tc.clip_weights = (float)(o.clip_weights >= 0                ? o.clip_weights
                               : o.loss == GRUGAN_LOSS_WASSERSTEIN ? 0.1
                                                                   : 0.0);

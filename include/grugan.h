@@ -1069,6 +1069,11 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * generator's loss adds weight * || mean f(real) - mean f(fake) ||^2 over the
  * discriminator's features; with moment matching, it adds
  * weight * grugan_moment_matching(real batch, generated batch).
+ * The three weights (label_smoothing, feature_matching, moment_matching)
+ * take their default for 0 and are switched off by a negative value: the
+ * defaults (moment matching at 100, as TimeGAN weighs its moment loss; no
+ * label smoothing, no feature matching) are the settings that trained best
+ * (docs/QUALITY.md, "Training on Sines").
  */
 #define GRUGAN_NONFINITE_STOP 0 /**< stop with GRUGAN_E_NONFINITE naming what and when (default) */
 #define GRUGAN_NONFINITE_SKIP 1 /**< skip the update, count it, go on */
@@ -1082,16 +1087,19 @@ typedef struct grugan_trainer_config {
     uint64_t total_steps;     /**< steps of grugan_trainer_run; 0: from epochs */
     uint64_t epochs;          /**< if total_steps is 0: run this many epochs of the
                                    dataset's real minibatches; 0: 1 */
-    float label_smoothing;    /**< BCE, real targets 1 - s; 0: none */
+    float label_smoothing;    /**< BCE, real targets 1 - s, s < 1; 0: the default
+                                   (none); negative: none */
     float clip_grad_norm;     /**< global gradient norm limit of both models; 0: none */
     float clip_weights;       /**< discriminator weights clamped to [-c, c] after each
                                    update (WGAN); 0: none */
-    float feature_matching;   /**< weight of the feature-matching term; 0: none */
+    float feature_matching;   /**< weight of the feature-matching term; 0: the default
+                                   (none); negative: none */
     int32_t nonfinite_policy; /**< GRUGAN_NONFINITE_STOP (0) or GRUGAN_NONFINITE_SKIP */
     int32_t threads;          /**< threads for every borrowed handle; 0: leave them as set */
     float moment_matching;    /**< weight of the moment-matching term of the generator's
                                    loss (grugan_moment_matching over the T*F values of the
-                                   real and generated batch); 0: none */
+                                   real and generated batch); 0: the default, 100 (as
+                                   TimeGAN); negative: none */
 } grugan_trainer_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */

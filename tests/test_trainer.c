@@ -178,8 +178,8 @@ static void check_resume(int disc_kind, int use_file)
     void *buf;
     char path[] = "/tmp/grugan-ckpt-XXXXXX";
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
-    tc.feature_matching = disc_kind == GRUGAN_DISC_GRU ? 0.5f : 0.0f;
-    tc.moment_matching = disc_kind == GRUGAN_DISC_GRU ? 0.0f : 10.0f;
+    tc.feature_matching = disc_kind == GRUGAN_DISC_GRU ? 0.5f : -1.0f;
+    tc.moment_matching = disc_kind == GRUGAN_DISC_GRU ? -1.0f : 10.0f;
     tc.d_steps = 2;
     world_make(&a, disc_kind, &tc, 1);
     run_steps(&a, 3);
@@ -315,6 +315,16 @@ START_TEST(bad_arguments_are_refused)
     ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
                                            w.data, &tr, &err),
                      GRUGAN_E_RANGE);
+    tc.label_smoothing = 0.0f;
+    tc.moment_matching = NAN;
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
+                                           w.data, &tr, &err),
+                     GRUGAN_E_RANGE);
+    tc.moment_matching = 0.0f;
+    tc.feature_matching = -INFINITY;
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
+                                           w.data, &tr, &err),
+                     GRUGAN_E_RANGE);
     ck_assert_int_eq(grugan_trainer_step(NULL), GRUGAN_E_INVALID);
     ck_assert_int_eq(grugan_trainer_save(w.tr, NULL), GRUGAN_E_INVALID);
     ck_assert_int_eq(grugan_trainer_save(w.tr, "/nonexistent-dir/x.safetensors"), GRUGAN_E_IO);
@@ -323,6 +333,46 @@ START_TEST(bad_arguments_are_refused)
     ck_assert_int_gt((int)strlen(grugan_trainer_message(w.tr)), 0);
     grugan_trainer_free(NULL);
     world_free(&w);
+}
+END_TEST
+
+/* Both models' weights after two steps with this configuration. */
+static float *weights_after_two_steps(const grugan_trainer_config *tc, size_t *n)
+{
+    world w;
+    float *all;
+    world_make(&w, GRUGAN_DISC_GRU, tc, 1);
+    run_steps(&w, 2);
+    all = snapshot(&w, n);
+    world_free(&w);
+    return all;
+}
+
+START_TEST(zero_weights_take_the_defaults_and_negative_ones_switch_them_off)
+{
+    grugan_trainer_config zero = GRUGAN_TRAINER_CONFIG_INIT, given = GRUGAN_TRAINER_CONFIG_INIT;
+    grugan_trainer_config off = GRUGAN_TRAINER_CONFIG_INIT;
+    size_t n;
+    float *a, *b, *c, *d;
+    /* moment matching: 0 is the documented default weight, 100 */
+    given.moment_matching = 100.0f;
+    off.moment_matching = -1.0f;
+    a = weights_after_two_steps(&zero, &n);
+    b = weights_after_two_steps(&given, &n);
+    c = weights_after_two_steps(&off, &n);
+    ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "moment_matching 0 is not 100");
+    ck_assert_msg(memcmp(a, c, n * sizeof *a) != 0, "moment_matching -1 changed nothing");
+    /* label smoothing and feature matching default to none: 0 and negative agree */
+    off = zero;
+    off.label_smoothing = -0.5f;
+    off.feature_matching = -2.0f;
+    d = weights_after_two_steps(&off, &n);
+    ck_assert_msg(memcmp(a, d, n * sizeof *a) == 0, "negative label smoothing or feature "
+                                                    "matching differs from the default");
+    free(a);
+    free(b);
+    free(c);
+    free(d);
 }
 END_TEST
 
@@ -480,6 +530,7 @@ Suite *suite_trainer(void)
     tcase_add_test(tc, same_seed_is_bit_identical_at_one_and_two_threads);
     tcase_add_test(tc, non_finite_values_stop_or_skip_and_never_update);
     tcase_add_test(tc, bad_arguments_are_refused);
+    tcase_add_test(tc, zero_weights_take_the_defaults_and_negative_ones_switch_them_off);
     tcase_add_test(tc, a_checkpoint_of_another_architecture_is_refused);
     tcase_add_test(tc, a_generator_loads_from_a_training_checkpoint);
     tcase_add_test(tc, training_from_a_file_brings_samples_closer_to_the_data);

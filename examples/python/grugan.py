@@ -79,7 +79,8 @@ class _TrainerConfig(Structure):
                 ("batch_size", c_size_t), ("total_steps", c_uint64), ("epochs", c_uint64),
                 ("label_smoothing", c_float), ("clip_grad_norm", c_float),
                 ("clip_weights", c_float), ("feature_matching", c_float),
-                ("nonfinite_policy", c_int32), ("threads", c_int32)]
+                ("nonfinite_policy", c_int32), ("threads", c_int32),
+                ("moment_matching", c_float)]
 
 
 class _Progress(Structure):
@@ -437,7 +438,8 @@ class Trainer(_Handle):
 
     def __init__(self, gen, disc, gen_opt, disc_opt, data, **config):
         """config: loss, d_steps, batch_size, total_steps, epochs, label_smoothing,
-        clip_grad_norm, clip_weights, feature_matching, nonfinite_policy, threads."""
+        clip_grad_norm, clip_weights, feature_matching, nonfinite_policy, threads,
+        moment_matching (0: the default 100, negative: off)."""
         c = _config(_TrainerConfig, **config)
         handles = [h._h for h in (gen, disc, gen_opt, disc_opt, data)]
         super().__init__(_create(_lib.grugan_trainer_create, None, byref(c), *handles),

@@ -2,14 +2,11 @@
 #include "blas.h"
 
 #include "gemm_kernel.h"
+#include "parallel.h"
 
 #include <blis.h>
 #include <pthread.h>
 #include <string.h>
-
-/* Below this many multiply-adds a product runs on one thread: waking a
- * second thread costs more than it saves (measured with bench/gemm_bench). */
-#define GRUGAN__GEMM_THREAD_MIN_WORK (32u * 1024u)
 
 /* Below this many multiply-adds the own kernel beats an optimized BLIS of the
  * same vector width: BLIS packs both operands whatever their size. */
@@ -70,7 +67,7 @@ static void blis_sgemm(int threads, size_t m, size_t n, size_t k, float alpha, c
     float alpha_ = alpha, beta_ = beta;
     int nt = threads < 1 ? 1 : threads;
 
-    if ((double)m * (double)n * (double)k < (double)GRUGAN__GEMM_THREAD_MIN_WORK) nt = 1;
+    if ((double)m * (double)n * (double)k < GRUGAN__PAR_MIN_PRODUCT) nt = 1;
     bli_rntm_set_num_threads((dim_t)nt, &rntm);
     bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha_,
                  (float *)a, (inc_t)rsa, (inc_t)csa, (float *)b, (inc_t)rsb, (inc_t)csb, &beta_,

@@ -67,6 +67,7 @@
  * without GNU vector extensions get plain loops.
  */
 #include "gemm_kernel.h"
+#include "parallel.h"
 
 #include <string.h>
 
@@ -91,9 +92,6 @@
 #define GK_NV_MAX 2
 #define GK_NR_MAX 32
 
-/* Below this many multiply-adds a product runs on one thread: starting and
- * joining a second thread costs 1-5 us on the 2-core development machine. */
-#define GK_PAR_MIN (1024u * 1024u)
 
 static size_t gk_min(size_t x, size_t y)
 {
@@ -553,7 +551,7 @@ void grugan__gemm_kernel(int isa, int threads, size_t m, size_t n, size_t k, flo
     }
     tiles_m = (p.m + d->mr - 1) / d->mr;
     tiles_n = (p.n + d->nr - 1) / d->nr;
-    if ((double)m * (double)n * (double)k < (double)GK_PAR_MIN) nt = 1;
+    if ((double)m * (double)n * (double)k < GRUGAN__PAR_MIN_PRODUCT) nt = 1;
     if (nt == 1 || tiles_m * tiles_n < 2) {
         gk_serial(d, &p, 0, p.m, 0, p.n);
         return;

@@ -672,12 +672,14 @@ static void backward_gru(grugan_discriminator *d, const float *d_logits, const f
     const size_t nfeat = B * features_per_seq(d, T);
     const float *w = d->params.values + d->head_w;
     float *gw = d->params.grads + d->head_w, *gb = d->params.grads + d->head_b;
-    const int flags = GRUGAN__NN_DX_ACCUMULATE | (params_too ? 0 : GRUGAN__NN_INPUT_ONLY);
+    /* the head's backward adds to d_features when given, else writes dfeat itself */
+    const int flags = (d_features ? GRUGAN__NN_DX_ACCUMULATE : 0) |
+                      (params_too ? 0 : GRUGAN__NN_INPUT_ONLY);
 
     /* dfeat = d_features + d_logits w (head backward, also into the head's gradients) */
     if (d_features)
         memcpy(d->dfeat, d_features, nfeat * sizeof(float));
-    else
+    else if (!d_logits)
         memset(d->dfeat, 0, nfeat * sizeof(float));
     if (d->per_step) {
         if (d_logits) {

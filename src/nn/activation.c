@@ -1,13 +1,14 @@
 /* activation.c - elementwise activations and their derivatives. */
 #include "nn/activation.h"
 
+#include "core/parallel.h"
 #include "nn/fastmath.h"
 
 #include <string.h>
 
 /* Loops use threads from this many values on (exp costs more than plain
- * arithmetic, so the bar is lower than nn/linear.h's). */
-#define ACT_PAR_MIN 16384
+ * arithmetic, so the bar is lower than other passes', core/parallel.h). */
+#define ACT_PAR_MIN (GRUGAN__PAR_MIN_PASS / 4)
 
 #define PAR(n, threads) ((threads) > 1 && (n) >= ACT_PAR_MIN)
 

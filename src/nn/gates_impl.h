@@ -114,15 +114,39 @@ GATES_TARGET static void GATES_NAME(backward_before_r)(size_t H, const float *ga
     }
 }
 
+/* sum[j] += m[r * stride + j] over rows r in order, for `width` (16 or 8)
+ * columns whose sums stay in registers for all rows. */
+GATES_TARGET static inline void GATES_NAME(sum_block)(size_t rows, size_t width, size_t stride,
+                                                     const float *m, double *sum)
+{
+    double acc[16];
+    for (size_t j = 0; j < width; j++) acc[j] = sum[j];
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = m + r * stride;
+#pragma omp simd
+        for (size_t j = 0; j < width; j++) acc[j] += (double)row[j];
+    }
+    for (size_t j = 0; j < width; j++) sum[j] = acc[j];
+}
+
 /* sum[j] += sum over rows r, in order, of m[r * stride + j], j < cols: the
  * bias gradients, summed in double. */
 GATES_TARGET static void GATES_NAME(sum_rows)(size_t rows, size_t cols, size_t stride,
                                               const float *m, double *sum)
 {
-    for (size_t r = 0; r < rows; r++) {
+    size_t j0 = 0;
+    /* Blocks of 16, then 8 columns (a plain loop over all columns stores and
+     * reloads every sum once per row); each column still adds its rows in
+     * order, so the bits are those of the plain loop. */
+    for (; j0 + 16 <= cols; j0 += 16) GATES_NAME(sum_block)(rows, 16, stride, m + j0, sum + j0);
+    if (j0 + 8 <= cols) {
+        GATES_NAME(sum_block)(rows, 8, stride, m + j0, sum + j0);
+        j0 += 8;
+    }
+    for (size_t r = 0; r < rows && j0 < cols; r++) {
         const float *row = m + r * stride;
 #pragma omp simd
-        for (size_t j = 0; j < cols; j++) sum[j] += (double)row[j];
+        for (size_t j = j0; j < cols; j++) sum[j] += (double)row[j];
     }
 }
 

@@ -24,9 +24,6 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Elementwise loops use threads only when a step has this many elements. */
-#define GRUGAN__PAR_MIN 16384
-
 size_t grugan__gru_param_floats(const grugan__gru_shape *s)
 {
     size_t total = 0;
@@ -214,9 +211,9 @@ static bool row_valid(const step_io *s, size_t b)
     return s->len == NULL || s->t < s->len[b];
 }
 
-static int par_threads(int threads, size_t work)
+static int par_threads(int threads, size_t work, size_t min_work)
 {
-    return work >= GRUGAN__PAR_MIN ? threads : 1;
+    return work >= min_work ? threads : 1;
 }
 
 /* h' = (1 - z) n + z h for a valid row; a padded row keeps h and outputs 0. */
@@ -272,7 +269,8 @@ static void rows_forward_before_n(void *ctx, size_t begin, size_t end)
 /* Runs a row function of a forward step over its rows. */
 static void forward_rows(const step_io *s, grugan__range_fn fn)
 {
-    grugan__parallel_for(s->B, par_threads(s->threads, s->B * s->H), fn, (void *)s);
+    grugan__parallel_for(s->B, par_threads(s->threads, s->B * s->H, GRUGAN__PAR_MIN_STEP), fn,
+                         (void *)s);
 }
 
 /* Recurrent product(s) and gates of one step; s->gates holds x W_ih^T. */
@@ -342,15 +340,33 @@ static void dir_forward(grugan__gru_net *net, size_t l, size_t d, size_t B, size
 
 /* dst (T, B, W) time-major from src (B, T, .) batch-major, step distance
  * src_rs, W columns copied; or the reverse with to_batch_major. */
+/* dst[0..n) = src[0..n) for the short rows of transpose_bt: fixed-size
+ * pieces the compiler turns into vector moves, where a memcpy call per row
+ * of a few dozen floats costs more than the copy. */
+static inline void copy_row(float *restrict dst, const float *restrict src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) memcpy(dst + i, src + i, 8 * sizeof *dst);
+    if (i + 4 <= n) {
+        memcpy(dst + i, src + i, 4 * sizeof *dst);
+        i += 4;
+    }
+    if (i + 2 <= n) {
+        memcpy(dst + i, src + i, 2 * sizeof *dst);
+        i += 2;
+    }
+    if (i < n) dst[i] = src[i];
+}
+
 static void transpose_bt(float *dst, const float *src, size_t B, size_t T, size_t W,
                          size_t src_rs, bool to_batch_major)
 {
     for (size_t b = 0; b < B; b++)
         for (size_t t = 0; t < T; t++) {
             if (to_batch_major)
-                memcpy(dst + (b * T + t) * src_rs, src + (t * B + b) * W, W * sizeof *dst);
+                copy_row(dst + (b * T + t) * src_rs, src + (t * B + b) * W, W);
             else
-                memcpy(dst + (t * B + b) * W, src + (b * T + t) * src_rs, W * sizeof *dst);
+                copy_row(dst + (t * B + b) * W, src + (b * T + t) * src_rs, W);
         }
 }
 
@@ -457,7 +473,8 @@ static void rows_backward_before_r(void *ctx, size_t begin, size_t end)
 /* Runs a row function of a backward step over its rows. */
 static void backward_rows(const step_grad *s, grugan__range_fn fn)
 {
-    grugan__parallel_for(s->B, par_threads(s->threads, s->B * s->H), fn, (void *)s);
+    grugan__parallel_for(s->B, par_threads(s->threads, s->B * s->H, GRUGAN__PAR_MIN_STEP), fn,
+                         (void *)s);
 }
 
 /* One step back: fills dgx, dgh of the step and moves dh to the state
@@ -512,7 +529,8 @@ static void add_column_sums(const grugan__gates *k, float *acc, const float *m, 
                             size_t cols, int threads)
 {
     column_sums c = {k, acc, m, rows, cols};
-    grugan__parallel_for((cols + SUM_CHUNK - 1) / SUM_CHUNK, par_threads(threads, rows * cols),
+    grugan__parallel_for((cols + SUM_CHUNK - 1) / SUM_CHUNK,
+                         par_threads(threads, rows * cols, GRUGAN__PAR_MIN_PASS),
                          sum_column_blocks, &c);
 }
 

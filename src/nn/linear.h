@@ -25,9 +25,6 @@
 #define GRUGAN__NN_DX_ACCUMULATE 1 /* dx += dL/dx (default: dx = dL/dx) */
 #define GRUGAN__NN_INPUT_ONLY 2    /* only dx: parameter gradients untouched */
 
-/* Elementwise loops of nn/ kernels use threads from this many values on. */
-#define GRUGAN__NN_PAR_MIN 32768
-
 /*
  * y = x W^T + b
  *   y   (N, out)   overwritten; must not overlap x

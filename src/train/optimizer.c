@@ -21,8 +21,6 @@
 /* Floats per unit of parallel work, and per partial sum of the gradient norm:
  * a fixed size, so the norm's summation order never depends on threads. */
 #define CHUNK 4096
-/* Fewer parameters than this are updated on one thread. */
-#define PAR_MIN 32768
 /* The largest double below 1: the closed form of the bound "< 1". */
 #define BELOW_ONE (1.0 - DBL_EPSILON / 2)
 
@@ -571,7 +569,8 @@ static void run_chunks(grugan_optimizer *o, loop_kind k, const coeffs *c)
     job.bl.s0 = o->state;
     job.bl.s1 = o->slots > 1 ? o->state + o->n : NULL;
     job.bl.s2 = o->slots > 2 ? o->state + 2 * o->n : NULL;
-    grugan__parallel_for(o->n_chunks, o->n >= PAR_MIN ? o->threads : 1, update_chunks, &job);
+    grugan__parallel_for(o->n_chunks, o->n >= GRUGAN__PAR_MIN_PASS ? o->threads : 1,
+                         update_chunks, &job);
 }
 
 int grugan_optimizer_step(grugan_optimizer *opt)
@@ -659,7 +658,8 @@ static double grad_square_sum(grugan_optimizer *o)
 {
     square_job job = {o->params->grads, o->partial, o->n};
     double total = 0;
-    grugan__parallel_for(o->n_chunks, o->n >= PAR_MIN ? o->threads : 1, square_chunks, &job);
+    grugan__parallel_for(o->n_chunks, o->n >= GRUGAN__PAR_MIN_PASS ? o->threads : 1,
+                         square_chunks, &job);
     for (size_t k = 0; k < o->n_chunks; k++) total += job.partial[k];
     return total;
 }

@@ -11,6 +11,14 @@
 
 #define FAIL(tr, code, ...) grugan__fail(&(tr)->obj, (code), __VA_ARGS__)
 
+/* Defaults of the trainer's settings (include/grugan.h, "Trainer"; the runs
+ * that chose them are in docs/QUALITY.md, "Training on Sines"). */
+#define DEFAULT_D_STEPS 1
+#define DEFAULT_BATCH_SIZE 128
+#define DEFAULT_MOMENT_MATCHING 100.0f /* TimeGAN's weight of its moment loss */
+#define DEFAULT_FEATURE_MATCHING 0.0f  /* none */
+#define DEFAULT_LABEL_SMOOTHING 0.0f   /* none */
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -70,16 +78,18 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
     if (c->loss < GRUGAN_LOSS_BCE || c->loss > GRUGAN_LOSS_HINGE)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "loss %d is not a GRUGAN_LOSS_*",
                                  (int)c->loss);
-    if (!(c->label_smoothing >= 0.0f && c->label_smoothing < 1.0f))
-        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "label_smoothing must be in [0, 1)");
+    if (!(c->label_smoothing < 1.0f) || !isfinite(c->label_smoothing))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE,
+                                 "label_smoothing must be below 1 (0: the default, negative: "
+                                 "none)");
     if (!(c->clip_grad_norm >= 0.0f) || !isfinite(c->clip_grad_norm))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "clip_grad_norm must be >= 0");
     if (!(c->clip_weights >= 0.0f) || !isfinite(c->clip_weights))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "clip_weights must be >= 0");
-    if (!(c->feature_matching >= 0.0f) || !isfinite(c->feature_matching))
-        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "feature_matching must be >= 0");
-    if (!(c->moment_matching >= 0.0f) || !isfinite(c->moment_matching))
-        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "moment_matching must be >= 0");
+    if (!isfinite(c->feature_matching))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "feature_matching must be finite");
+    if (!isfinite(c->moment_matching))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "moment_matching must be finite");
     if (c->nonfinite_policy != GRUGAN_NONFINITE_STOP && c->nonfinite_policy != GRUGAN_NONFINITE_SKIP)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "nonfinite_policy %d is unknown",
                                  (int)c->nonfinite_policy);
@@ -89,6 +99,13 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
     if (c->d_steps > 1000)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "d_steps %zu exceeds 1000", c->d_steps);
     return GRUGAN_OK;
+}
+
+/* A weight of the configuration: 0 gives the default, a negative value 0
+ * (off), any other value itself. */
+static float resolve_weight(float value, float default_value)
+{
+    return value == 0.0f ? default_value : value < 0.0f ? 0.0f : value;
 }
 
 /* The borrowed handles fit together: sizes agree with the dataset's and each
@@ -156,9 +173,14 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
         return grugan__error_set(c, err, GRUGAN_E_INVALID,
                                  "config.struct_size is wrong (use GRUGAN_TRAINER_CONFIG_INIT)");
     if ((rc = check_config(c, &cfg, err)) != GRUGAN_OK) return rc;
-    if (!cfg.d_steps) cfg.d_steps = 1;
-    if (!cfg.batch_size) cfg.batch_size = 128;
+    if (!cfg.d_steps) cfg.d_steps = DEFAULT_D_STEPS;
+    if (!cfg.batch_size) cfg.batch_size = DEFAULT_BATCH_SIZE;
     if (!cfg.epochs) cfg.epochs = 1;
+    /* the weights: 0 takes the default, a negative value switches the term
+     * off; from here on 0 means off */
+    cfg.label_smoothing = resolve_weight(cfg.label_smoothing, DEFAULT_LABEL_SMOOTHING);
+    cfg.feature_matching = resolve_weight(cfg.feature_matching, DEFAULT_FEATURE_MATCHING);
+    cfg.moment_matching = resolve_weight(cfg.moment_matching, DEFAULT_MOMENT_MATCHING);
 
     grugan_dataset_shape(data, &n, &T, &F, &C);
     if ((rc = check_handles_agree(c, gen, disc, gen_opt, disc_opt, F, C, err)) != GRUGAN_OK)

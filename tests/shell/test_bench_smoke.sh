@@ -1,7 +1,7 @@
 #!/bin/sh
 # The benchmarks build and run: bench/gru_bench.c in --quick mode on the
 # smallest configuration, bench/gan_bench.c in --quick mode, then bench/run.sh
-# without torch; every output parses.
+# without torch (also pinned to CPU 0); every output parses.
 set -eu
 : "${MAKE:=make}"
 $MAKE -s build/gru_bench build/gan_bench >/dev/null
@@ -26,6 +26,15 @@ done
 test "$(printf '%s\n' "$out" | grep -vc '^#')" -eq 2
 if build/gan_bench --config mid >/dev/null 2>&1; then
     echo "gan_bench accepted an unknown configuration"; exit 1
+fi
+
+out=$(sh bench/run.sh --no-torch --quick --config I5-H24-L3-T24-B128 --threads 1,2 --pin 0)
+printf '%s\n' "$out"
+printf '%s\n' "$out" | grep -q '^1-thread measurements pinned to CPU 0'
+test "$(printf '%s\n' "$out" | grep -c '^gru ')" -eq 2
+test "$(printf '%s\n' "$out" | grep -c '^gan ')" -eq 2
+if sh bench/run.sh --no-torch --quick --pin x >/dev/null 2>&1; then
+    echo "run.sh accepted --pin x"; exit 1
 fi
 
 out=$(sh bench/run.sh --no-torch --quick --config I5-H24-L3-T24-B128 --threads 1)

@@ -98,10 +98,11 @@ run "$bin/train_csv" "$tmp/series.csv" $small --steps 5 --checkpoint "$tmp/csv.s
 grep -q "resumed from .* at step 3" "$tmp/log" || fail "train_csv did not resume at step 3"
 # shellcheck disable=SC2086
 run "$bin/train_csv" "$tmp/series.csv" $small --steps 2 --disc conv1d --loss wasserstein \
-    --d-steps 2 --checkpoint "$tmp/wgan.safetensors"
+    --d-steps 2 --moment-matching 0 --checkpoint "$tmp/wgan.safetensors"
 expect_error "$bin/train_csv" "$tmp/missing.csv"
 expect_error "$bin/train_csv" "$tmp/series.csv" --columns 7 --steps 1
 expect_error "$bin/train_csv" "$tmp/series.csv" --loss nonsense
+expect_error "$bin/train_csv" "$tmp/series.csv" --moment-matching -3
 # shellcheck disable=SC2086
 expect_error "$bin/train_csv" "$tmp/series.csv" $small --steps 1 --checkpoint "$tmp/no/dir/x"
 # shellcheck disable=SC2086
