@@ -221,7 +221,9 @@ static int ends_with(const char *s, const char *suffix)
     } while (0)
 
 /* Mean, standard deviation and autocorrelation errors of up to 1000 generated
- * sequences against as many real ones, all in scaled units. */
+ * sequences against as many real ones spread evenly over the dataset (the
+ * windows of a series are in time order: the first 1000 would cover only its
+ * beginning), all in scaled units. */
 static void quality_check(grugan_dataset *data, grugan_generator *gen, size_t n, size_t T,
                           size_t F, uint64_t seed)
 {
@@ -230,7 +232,8 @@ static void quality_check(grugan_dataset *data, grugan_generator *gen, size_t n,
     double mean_err = NAN, std_err = NAN, acf_err = NAN;
     int ok = real && fake;
     for (size_t i = 0; ok && i < m; i++)
-        ok = grugan_dataset_get(data, i * (n / m), real + i * T * F, NULL, NULL) == GRUGAN_OK;
+        ok = grugan_dataset_get(data, (size_t)((double)i * (double)n / (double)m),
+                                real + i * T * F, NULL, NULL) == GRUGAN_OK;
     ok = ok && grugan_generator_sample(gen, seed, m, T, NULL, NULL, fake) == GRUGAN_OK;
     ok = ok && grugan_statistics_error(real, m, fake, m, T, F, T > 5 ? 5 : T - 1, &mean_err,
                                        &std_err, &acf_err) == GRUGAN_OK;
