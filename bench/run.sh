@@ -116,32 +116,30 @@ run_ours() {
     done
 }
 
-[ -z "$pin" ] || echo "1-thread measurements pinned to CPU $pin (both libraries)"
-
-gru_section() {
-echo "libgrugan: timing (threads $threads) ..."
-run_ours "$BENCH_BIN" "$tmp/ours" "$common"
-grep -v '^#' "$tmp/ours" | sed 's/^/  /'
-
-: >"$tmp/torch"
-if [ -n "$no_torch" ]; then
-    echo "torch not available: comparison skipped ($no_torch)"
-else
+# The PyTorch script $1 once per thread count (heading $2), every line into
+# $3; $4 the script's options; shows its lines except those matching $5.
+run_torch() {
+    : >"$3"
+    if [ -n "$no_torch" ]; then
+        echo "torch not available: comparison skipped ($no_torch)"
+        return
+    fi
     for n in $(echo "$threads" | tr ',' ' '); do
-        echo "torch.nn.GRU: timing (threads $n, BLIS_NUM_THREADS=$n) ..."
+        echo "$2: timing (threads $n, BLIS_NUM_THREADS=$n) ..."
         # shellcheck disable=SC2046,SC2086
-        if ! $(pinned "$n") env BLIS_NUM_THREADS="$n" "$PYTHON" bench/torch_gru.py $common \
-            --threads "$n" >"$tmp/torch.$n"; then
-            echo "torch_gru.py failed at $n threads: its numbers are skipped" >&2
-            : >"$tmp/torch.$n"
+        if ! $(pinned "$n") env BLIS_NUM_THREADS="$n" "$PYTHON" "$1" $4 --threads "$n" \
+            >"$3.$n"; then
+            echo "$(basename "$1") failed at $n threads: its numbers are skipped" >&2
+            : >"$3.$n"
         fi
-        grep -v '^#' "$tmp/torch.$n" | sed 's/^/  /'
-        cat "$tmp/torch.$n" >>"$tmp/torch"
+        grep -v "$5" "$3.$n" | sed 's/^/  /'
+        cat "$3.$n" >>"$3"
     done
-fi
+}
 
-# Join on (config, threads); the targets are those of docs/PERFORMANCE.md.
-awk '
+# awk functions of both joins: a key=value field of a summary line, a time,
+# a ratio (n/a when a side is missing).
+awk_lib='
 function field(line, key,    n, i, a, kv) {
     n = split(line, a, " ")
     for (i = 2; i <= n; i++) { split(a[i], kv, "="); if (kv[1] == key) return kv[2] }
@@ -149,6 +147,19 @@ function field(line, key,    n, i, a, kv) {
 }
 function ms(v) { return v == "" ? "n/a" : sprintf("%.3f", v) }
 function ratio(num, den) { return (num == "" || den == "" || den + 0 <= 0) ? "n/a" : sprintf("%.2f", num / den) }
+'
+
+[ -z "$pin" ] || echo "1-thread measurements pinned to CPU $pin (both libraries)"
+
+gru_section() {
+echo "libgrugan: timing (threads $threads) ..."
+run_ours "$BENCH_BIN" "$tmp/ours" "$common"
+grep -v '^#' "$tmp/ours" | sed 's/^/  /'
+
+run_torch bench/torch_gru.py "torch.nn.GRU" "$tmp/torch" "$common" '^#'
+
+# Join on (config, threads); the targets are those of docs/PERFORMANCE.md.
+awk "$awk_lib"'
 BEGIN {
     target["I5-H24-L3-T24-B128"] = 5; target["I64-H256-L1-T50-B64"] = 1.4
     target["I128-H512-L2-T100-B32"] = 1.2; scale_target["I128-H512-L2-T100-B32"] = 1.6
@@ -207,33 +218,12 @@ echo "libgrugan grugan_trainer_step: timing (threads $threads) ..."
 run_ours "$GAN_BENCH_BIN" "$tmp/gan_ours" "$gan_common"
 grep -v '^# libgrugan' "$tmp/gan_ours" | sed 's/^/  /'
 
-: >"$tmp/gan_torch"
-if [ -n "$no_torch" ]; then
-    echo "torch not available: comparison skipped ($no_torch)"
-else
-    for n in $(echo "$threads" | tr ',' ' '); do
-        echo "PyTorch, the same iteration: timing (threads $n, BLIS_NUM_THREADS=$n) ..."
-        # shellcheck disable=SC2046,SC2086
-        if ! $(pinned "$n") env BLIS_NUM_THREADS="$n" "$PYTHON" bench/torch_gan.py $gan_common \
-            --threads "$n" >"$tmp/gan_torch.$n"; then
-            echo "torch_gan.py failed at $n threads: its numbers are skipped" >&2
-            : >"$tmp/gan_torch.$n"
-        fi
-        grep -v '^# torch' "$tmp/gan_torch.$n" | sed 's/^/  /'
-        cat "$tmp/gan_torch.$n" >>"$tmp/gan_torch"
-    done
-fi
+run_torch bench/torch_gan.py "PyTorch, the same iteration" "$tmp/gan_torch" "$gan_common" \
+    '^# torch'
 
 # Join on threads; the target (at least 6x faster than torch) is that of
 # docs/PERFORMANCE.md.
-awk '
-function field(line, key,    n, i, a, kv) {
-    n = split(line, a, " ")
-    for (i = 2; i <= n; i++) { split(a[i], kv, "="); if (kv[1] == key) return kv[2] }
-    return ""
-}
-function ms(v) { return v == "" ? "n/a" : sprintf("%.3f", v) }
-function ratio(num, den) { return (num == "" || den == "" || den + 0 <= 0) ? "n/a" : sprintf("%.2f", num / den) }
+awk "$awk_lib"'
 BEGIN { target = 6 }
 FNR == 1 { file++ }
 /^#/ { next }
