@@ -848,8 +848,12 @@ GRUGAN_API int grugan_optimizer_clip_grad_norm(grugan_optimizer *opt, float max_
 
 /** One update of every parameter from its gradient, by the rules above; the
  *  step count is incremented first. Fails with GRUGAN_E_NONFINITE, changing
- *  nothing, if a gradient is NaN or Inf (the updated values are not
- *  checked). Never allocates. */
+ *  nothing (weights, state, step count), if a gradient is NaN or Inf, or if
+ *  the update would make a weight or a state value NaN or Inf (a finite
+ *  gradient can: a learning rate near FLT_MAX, or a gradient above about
+ *  1e19 whose square overflows Adam's second moment). Never allocates; keeps
+ *  a copy of the weights and the state for that (the optimizer's memory is
+ *  (2 + slots) x the parameter count, slots: Adam 2, SGD 1, RMSprop 3). */
 GRUGAN_API int grugan_optimizer_step(grugan_optimizer *opt);
 
 /** Number of updates done (torch's "step" state). */

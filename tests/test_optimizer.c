@@ -639,6 +639,30 @@ END_TEST
 /* Non-finite gradients                                                      */
 /* ------------------------------------------------------------------------- */
 
+/* The next step fails with GRUGAN_E_NONFINITE and leaves the weights, the
+ * state and the step count as they were. */
+static void expect_refused_step(grugan_optimizer *opt, grugan_params *p)
+{
+    const size_t n = grugan_params_num_scalars(p);
+    float *v0 = values_copy(p), *v1, *s0, *s1;
+    size_t ns0, ns1;
+    uint64_t steps0, steps1;
+    s0 = state_copy(opt, &ns0, &steps0);
+    EXPECT_FAIL(opt, grugan_optimizer_step(opt), GRUGAN_E_NONFINITE);
+    ck_assert_msg(strstr(grugan_optimizer_message(opt), "nothing updated") != NULL, "%s",
+                  grugan_optimizer_message(opt));
+    v1 = values_copy(p);
+    s1 = state_copy(opt, &ns1, &steps1);
+    ck_assert_mem_eq(v0, v1, n * sizeof *v0);
+    ck_assert_uint_eq(ns0, ns1);
+    if (ns0) ck_assert_mem_eq(s0, s1, ns0 * sizeof *s0);
+    ck_assert_uint_eq(steps0, steps1);
+    free(v0);
+    free(v1);
+    free(s0);
+    free(s1);
+}
+
 START_TEST(non_finite_gradients_change_nothing)
 {
     const opt_case *c = &cases[_i];
@@ -649,36 +673,55 @@ START_TEST(non_finite_gradients_change_nothing)
     const size_t n = grugan_params_num_scalars(p);
     const float bad[3] = {NAN, INFINITY, -INFINITY};
     const size_t where[3] = {0, 17, 0};
-    float *v0, *v1, *s0, *s1;
-    size_t ns0, ns1;
-    uint64_t steps0, steps1;
 
     for (uint64_t k = 0; k < 2; k++) {
         grads_for_step(p, k, 1.0f);
         ck_assert_int_eq(grugan_optimizer_step(opt), GRUGAN_OK);
     }
-    v0 = values_copy(p);
-    s0 = state_copy(opt, &ns0, &steps0);
     for (size_t b = 0; b < 3; b++) {
-        const size_t at = b == 2 ? n - 1 : where[b];
         grads_for_step(p, 5, 1.0f);
-        p->grads[at] = bad[b];
-        EXPECT_FAIL(opt, grugan_optimizer_step(opt), GRUGAN_E_NONFINITE);
-        v1 = values_copy(p);
-        s1 = state_copy(opt, &ns1, &steps1);
-        ck_assert_mem_eq(v0, v1, n * sizeof *v0);
-        ck_assert_uint_eq(ns0, ns1);
-        if (ns0) ck_assert_mem_eq(s0, s1, ns0 * sizeof *s0);
-        ck_assert_uint_eq(steps0, steps1);
-        free(v1);
-        free(s1);
+        p->grads[b == 2 ? n - 1 : where[b]] = bad[b];
+        expect_refused_step(opt, p);
     }
     /* and the next finite step works */
     grads_for_step(p, 6, 1.0f);
     ck_assert_int_eq(grugan_optimizer_step(opt), GRUGAN_OK);
     ck_assert_str_eq(grugan_optimizer_message(opt), "");
-    free(v0);
-    free(s0);
+    grugan_optimizer_free(opt);
+    grugan_gru_free(gru);
+}
+END_TEST
+
+/* Finite gradients whose update overflows: a gradient of 1e30 overflows the
+ * squared-gradient averages of Adam and RMSprop, and with a learning rate of
+ * 1e10 SGD's step. Nothing changes, also on the very first step (SGD's
+ * momentum buffer stays unset), and a sane step afterwards works. */
+START_TEST(non_finite_updates_change_nothing)
+{
+    const opt_case *c = &cases[_i];
+    grugan_optimizer_config cfg = case_config(c);
+    grugan_gru *gru = gru_new(3, 5, 8);
+    grugan_params *p = grugan_gru_params(gru);
+    grugan_optimizer *opt;
+    const size_t n = grugan_params_num_scalars(p);
+    cfg.lr = 1e10;
+    opt = opt_new(&cfg, p);
+    for (int first = 1; first >= 0; first--) {
+        grads_for_step(p, 3, 1.0f);
+        p->grads[n / 2] = 1e30f;
+        expect_refused_step(opt, p);
+        if (first) {
+            /* one good step, with a learning rate that keeps it finite */
+            ck_assert_int_eq(grugan_optimizer_set(opt, GRUGAN_KEY_LR, 1e-3), GRUGAN_OK);
+            grads_for_step(p, 4, 1.0f);
+            ck_assert_int_eq(grugan_optimizer_step(opt), GRUGAN_OK);
+            ck_assert_int_eq(grugan_optimizer_set(opt, GRUGAN_KEY_LR, 1e10), GRUGAN_OK);
+        }
+    }
+    ck_assert_int_eq(grugan_optimizer_set(opt, GRUGAN_KEY_LR, 1e-3), GRUGAN_OK);
+    grads_for_step(p, 6, 1.0f);
+    ck_assert_int_eq(grugan_optimizer_step(opt), GRUGAN_OK);
+    for (size_t i = 0; i < n; i++) ck_assert(isfinite(p->values[i]));
     grugan_optimizer_free(opt);
     grugan_gru_free(gru);
 }
@@ -1213,6 +1256,7 @@ Suite *suite_optimizer(void)
     tcase_add_loop_test(api, resume_from_state_is_bit_identical, 0, (int)N_CASES);
     tcase_add_test(api, state_size_layout_and_refusals);
     tcase_add_loop_test(api, non_finite_gradients_change_nothing, 0, (int)N_CASES);
+    tcase_add_loop_test(api, non_finite_updates_change_nothing, 0, (int)N_CASES);
     tcase_add_loop_test(api, bit_identical_at_one_and_two_threads, 0, (int)N_CASES);
     tcase_add_loop_test(api, portable_and_vector_loops_give_the_same_bits, 0, (int)N_CASES);
     tcase_add_test(api, key_bounds_are_documented);

@@ -3,6 +3,7 @@
 
 #include "grugan.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +293,43 @@ START_TEST(non_finite_values_stop_or_skip_and_never_update)
 }
 END_TEST
 
+/* An update that would overflow (Adam's step size lr / (1 - beta1^t) is Inf
+ * for lr = FLT_MAX) is refused by the optimizer, and the trainer applies its
+ * policy to it: STOP names the update, SKIP counts it; the discriminator's
+ * weights stay finite and unchanged either way. */
+START_TEST(an_overflowing_update_follows_the_policy)
+{
+    static const int policies[2] = {GRUGAN_NONFINITE_STOP, GRUGAN_NONFINITE_SKIP};
+    for (int k = 0; k < 2; k++) {
+        world w;
+        grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+        grugan_progress p;
+        size_t n, ng;
+        float *before, *after;
+        tc.nonfinite_policy = policies[k];
+        world_make(&w, GRUGAN_DISC_GRU, &tc, 1);
+        ck_assert_int_eq(grugan_optimizer_set(w.disc_opt, GRUGAN_KEY_LR, FLT_MAX), GRUGAN_OK);
+        before = snapshot(&w, &n);
+        if (policies[k] == GRUGAN_NONFINITE_STOP) {
+            ck_assert_int_eq(grugan_trainer_step(w.tr), GRUGAN_E_NONFINITE);
+            ck_assert_ptr_nonnull(strstr(grugan_trainer_message(w.tr), "discriminator update"));
+        } else {
+            ck_assert_int_eq(grugan_trainer_step(w.tr), GRUGAN_OK);
+            p.struct_size = sizeof p;
+            grugan_trainer_progress(w.tr, &p);
+            ck_assert_uint_eq(p.skipped, 1);
+        }
+        after = snapshot(&w, &n);
+        for (size_t i = 0; i < n; i++) ck_assert(isfinite(after[i]));
+        ng = grugan_params_num_scalars(grugan_generator_params(w.gen));
+        ck_assert_int_eq(memcmp(before + ng, after + ng, (n - ng) * sizeof *after), 0);
+        free(before);
+        free(after);
+        world_free(&w);
+    }
+}
+END_TEST
+
 START_TEST(bad_arguments_are_refused)
 {
     world w;
@@ -529,6 +567,7 @@ Suite *suite_trainer(void)
     tcase_add_test(tc, resume_from_a_file_is_exact_with_a_conv_discriminator);
     tcase_add_test(tc, same_seed_is_bit_identical_at_one_and_two_threads);
     tcase_add_test(tc, non_finite_values_stop_or_skip_and_never_update);
+    tcase_add_test(tc, an_overflowing_update_follows_the_policy);
     tcase_add_test(tc, bad_arguments_are_refused);
     tcase_add_test(tc, zero_weights_take_the_defaults_and_negative_ones_switch_them_off);
     tcase_add_test(tc, a_checkpoint_of_another_architecture_is_refused);

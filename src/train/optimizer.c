@@ -44,6 +44,8 @@ struct grugan_optimizer {
                         RMSprop square_avg, momentum_buffer, grad_avg */
     size_t n_chunks; /* ceil(n / CHUNK) */
     double *partial; /* (n_chunks) sums of squares of the gradient chunks */
+    float *backup;   /* (1 + slots, n): the values and the state before an update,
+                        put back when the update makes any of them non-finite */
 };
 
 static bool cpu_has_fma(void);
@@ -286,7 +288,7 @@ int grugan_optimizer_create(grugan_context *ctx, const grugan_optimizer_config *
     grugan_optimizer_config cfg;
     grugan_optimizer *o;
     hyper h;
-    size_t slots, n, n_state;
+    size_t slots, n, n_state, n_backup;
     int rc;
 
     if (err) {
@@ -308,7 +310,7 @@ int grugan_optimizer_create(grugan_context *ctx, const grugan_optimizer_config *
     n = params->n_floats;
     if (n == 0) return grugan__error_set(c, err, GRUGAN_E_SIZE, "the parameter set is empty");
     slots = cfg.kind == GRUGAN_OPT_SGD ? 1 : cfg.kind == GRUGAN_OPT_RMSPROP ? 3 : 2;
-    if (!grugan__mul_size(slots, n, &n_state))
+    if (!grugan__mul_size(slots, n, &n_state) || !grugan__add_size(n_state, n, &n_backup))
         return grugan__error_set(c, err, GRUGAN_E_SIZE, "the optimizer state overflows");
 
     o = grugan__calloc(c, 1, sizeof *o);
@@ -324,9 +326,12 @@ int grugan_optimizer_create(grugan_context *ctx, const grugan_optimizer_config *
     o->n_chunks = n / CHUNK + (n % CHUNK != 0);
     o->state = grugan__calloc(c, n_state, sizeof(float));
     o->partial = o->state ? grugan__calloc(c, o->n_chunks, sizeof(double)) : NULL;
-    if (!o->partial) {
+    o->backup = o->partial ? grugan__calloc(c, n_backup, sizeof(float)) : NULL;
+    if (!o->backup) {
         rc = grugan__error_set(c, err, GRUGAN_E_NOMEM,
-                               "cannot allocate the optimizer state (%zu floats)", n_state);
+                               "cannot allocate the optimizer state (%zu floats)",
+                               n_state + n_backup);
+        grugan__free(c, o->partial);
         grugan__free(c, o->state);
         grugan__free(c, o);
         return rc;
@@ -342,6 +347,7 @@ void grugan_optimizer_free(grugan_optimizer *opt)
     ctx = opt->obj.ctx;
     grugan__free(ctx, opt->state);
     grugan__free(ctx, opt->partial);
+    grugan__free(ctx, opt->backup);
     opt->obj.magic = GRUGAN__MAGIC_DEAD;
     grugan__free(ctx, opt);
 }
@@ -585,6 +591,11 @@ int grugan_optimizer_step(grugan_optimizer *opt)
     if (opt->steps == UINT64_MAX)
         return OPT_FAIL(opt, GRUGAN_E_STATE, "the step count would overflow");
     t = (double)(opt->steps + 1);
+    /* A finite gradient can still give a non-finite update (a learning rate
+     * near FLT_MAX, a gradient whose square overflows Adam's second moment):
+     * keep what the update overwrites, so that it can be undone. */
+    memcpy(opt->backup, opt->params->values, opt->n * sizeof(float));
+    memcpy(opt->backup + opt->n, opt->state, opt->slots * opt->n * sizeof(float));
 
     memset(&c, 0, sizeof c);
     c.use_wd = h->weight_decay != 0 && opt->kind != GRUGAN_OPT_ADAMW;
@@ -611,7 +622,6 @@ int grugan_optimizer_step(grugan_optimizer *opt)
         c.omd = (float)(1 - h->dampening);
         c.neg_step = (float)-h->lr;
         run_chunks(opt, LOOP_SGD, &c);
-        if (c.use_mom) opt->sgd_started = 1;
         break;
     default:
         c.use_mom = h->momentum > 0;
@@ -623,6 +633,15 @@ int grugan_optimizer_step(grugan_optimizer *opt)
         run_chunks(opt, LOOP_RMSPROP, &c);
         break;
     }
+    if (!grugan__all_finite(opt->params->values, opt->n) ||
+        !grugan__all_finite(opt->state, opt->slots * opt->n)) {
+        memcpy(opt->params->values, opt->backup, opt->n * sizeof(float));
+        memcpy(opt->state, opt->backup + opt->n, opt->slots * opt->n * sizeof(float));
+        return OPT_FAIL(opt, GRUGAN_E_NONFINITE,
+                        "%s update would be NaN or Inf (lr %g); nothing updated",
+                        kind_name(opt->kind), h->lr);
+    }
+    if (opt->kind == GRUGAN_OPT_SGD && c.use_mom) opt->sgd_started = 1;
     opt->steps++;
     return GRUGAN_OK;
 }

@@ -348,6 +348,10 @@ static int clip_and_update(grugan_trainer *tr, grugan_optimizer *opt, const char
     }
     if (rc != GRUGAN_OK) return relay(tr, rc, "gradient clipping", grugan_optimizer_message(opt));
     rc = grugan_optimizer_step(opt);
+    if (rc == GRUGAN_E_NONFINITE) {
+        snprintf(what, sizeof what, "the %s update", who);
+        return non_finite(tr, what);
+    }
     if (rc != GRUGAN_OK) return relay(tr, rc, "optimizer step", grugan_optimizer_message(opt));
     *updated = true;
     return GRUGAN_OK;
