@@ -4,6 +4,7 @@
 
 #include "core/blas.h"
 #include "core/gemm_kernel.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 
 #include <math.h>
@@ -176,14 +177,16 @@ END_TEST
 
 START_TEST(gemm_is_bit_identical_across_thread_counts)
 {
-    /* (m, n, k): large enough to be split among threads */
-    const size_t shapes[][3] = {{300, 257, 129}, {129, 100, 520}, {40, 400, 300}};
+    /* (m, n, k): large enough to be split among threads (at least
+     * GRUGAN__PAR_MIN_PRODUCT multiply-adds, checked below) */
+    const size_t shapes[][3] = {{300, 257, 161}, {129, 190, 520}, {40, 800, 381}};
     impl ims[8];
     const size_t nim = impls(ims);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
         float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b);
         float *c1 = malloc(m * n * sizeof *c1), *c2 = malloc(m * n * sizeof *c2);
+        ck_assert((double)m * (double)n * (double)k >= GRUGAN__PAR_MIN_PRODUCT);
         grugan__rng rng;
         grugan__rng_init(&rng, 5 + s, GRUGAN__RNG_TEST);
         grugan__rng_fill_uniform(&rng, a, m * k, -1, 1);

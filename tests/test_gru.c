@@ -553,6 +553,62 @@ START_TEST(bit_identical_across_threads_and_runs)
 }
 END_TEST
 
+/* Forward and backward of a GRU large enough that every kind of work runs
+ * on 2 threads when asked (H = 256, B = 64: the per-step products have
+ * 12.6e6 multiply-adds, the gate passes 16384 values, the weight gradients
+ * 37.7e6; core/parallel.h): outputs, h_n, dx, dh0 and every gradient are
+ * the same bits as on 1 thread. Packed lengths and h0 included. */
+static void large_run(int threads, float *all, size_t n_all)
+{
+    enum { I = 64, H = 256, T = 3, B = 64 };
+    grugan_gru *gru = gru_new(I, H, 1, 0, GRUGAN_GRU_RESET_AFTER, 11);
+    grugan_params *p = grugan_gru_params(gru);
+    const size_t np = grugan_params_num_scalars(p);
+    ref_rng rng;
+    float *x, *h0, *dout, *at = all;
+    size_t len[B];
+    ref_rng_seed(&rng, 12);
+    x = frand(&rng, B * T * I, -1, 1, NULL);
+    h0 = frand(&rng, B * H, -1, 1, NULL);
+    dout = frand(&rng, B * T * H, -1, 1, NULL);
+    for (size_t b = 0; b < B; b++) len[b] = 1 + b % T;
+    ck_assert_uint_eq(n_all, B * T * H + 2 * B * H + B * T * I + np);
+    ck_assert_int_eq(grugan_gru_set(gru, GRUGAN_KEY_THREADS, threads), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_zero_grad(p), GRUGAN_OK);
+    ck_assert_int_eq(grugan_gru_forward(gru, B, T, x, h0, len, at, at + B * T * H), GRUGAN_OK);
+    at += B * T * H + B * H;
+    ck_assert_int_eq(grugan_gru_backward(gru, dout, NULL, at, at + B * T * I,
+                                         GRUGAN_BACKWARD_PARAMS),
+                     GRUGAN_OK);
+    at += B * T * I + B * H;
+    for (size_t i = 0, off = 0; i < grugan_params_count(p); i++) {
+        size_t ndim, shape[GRUGAN_MAX_DIMS], cnt = 1;
+        grugan_params_info(p, i, NULL, &ndim, shape);
+        for (size_t d = 0; d < ndim; d++) cnt *= shape[d];
+        ck_assert_int_eq(grugan_params_grad_read(p, i, at + off, cnt), GRUGAN_OK);
+        off += cnt;
+    }
+    free(x);
+    free(h0);
+    free(dout);
+    grugan_gru_free(gru);
+}
+
+START_TEST(large_gru_is_bit_identical_on_two_threads)
+{
+    const size_t np = 3 * 256 * (64 + 256) + 6 * 256;
+    const size_t n = 64 * 3 * 256 + 2 * 64 * 256 + 64 * 3 * 64 + np;
+    float *one = falloc(n), *two = falloc(n);
+    size_t i = 0;
+    large_run(1, one, n);
+    large_run(2, two, n);
+    while (i < n && memcmp(&one[i], &two[i], sizeof *one) == 0) i++;
+    ck_assert_msg(i == n, "value %zu of %zu differs between 1 and 2 threads", i, n);
+    free(one);
+    free(two);
+}
+END_TEST
+
 /* One handle reused over growing and shrinking sizes gives what fresh
  * handles give. */
 START_TEST(workspace_reuse_across_sizes)
@@ -1104,6 +1160,7 @@ Suite *suite_gru(void)
     tcase_add_test(ref, input_only_and_accumulation);
     tcase_add_test(ref, step_reproduces_forward);
     tcase_add_test(api, bit_identical_across_threads_and_runs);
+    tcase_add_test(api, large_gru_is_bit_identical_on_two_threads);
     tcase_add_test(api, workspace_reuse_across_sizes);
     tcase_add_test(api, seeded_init_is_reproducible_and_in_pytorch_bounds);
     tcase_add_test(api, parameters_are_listed_as_pytorch_names_them);
