@@ -581,13 +581,7 @@ static void large_run(int threads, float *all, size_t n_all)
                                          GRUGAN_BACKWARD_PARAMS),
                      GRUGAN_OK);
     at += B * T * I + B * H;
-    for (size_t i = 0, off = 0; i < grugan_params_count(p); i++) {
-        size_t ndim, shape[GRUGAN_MAX_DIMS], cnt = 1;
-        grugan_params_info(p, i, NULL, &ndim, shape);
-        for (size_t d = 0; d < ndim; d++) cnt *= shape[d];
-        ck_assert_int_eq(grugan_params_grad_read(p, i, at + off, cnt), GRUGAN_OK);
-        off += cnt;
-    }
+    grads_read_all(p, at);
     free(x);
     free(h0);
     free(dout);

@@ -5,6 +5,7 @@
  * which step; SKIP: the update skipped and counted). Weights never become
  * NaN or Inf. */
 #include "suites.h"
+#include "test_util.h"
 
 #include "grugan.h"
 
@@ -316,13 +317,7 @@ START_TEST(optimizers_never_apply_non_finite_gradients)
             s0 = calloc(s + 1, sizeof *s0);
             s1 = calloc(s + 1, sizeof *s1);
             read_all(p, v0);
-            for (size_t i = 0, off = 0; i < grugan_params_count(p); i++) {
-                size_t ndim, shape[GRUGAN_MAX_DIMS], cnt = 1;
-                grugan_params_info(p, i, NULL, &ndim, shape);
-                for (size_t d = 0; d < ndim; d++) cnt *= shape[d];
-                ck_assert_int_eq(grugan_params_grad_read(p, i, g0 + off, cnt), GRUGAN_OK);
-                off += cnt;
-            }
+            grads_read_all(p, g0);
             ck_assert_int_eq(grugan_optimizer_state_read(opt, s0, s, NULL), GRUGAN_OK);
             if (b < 3) ck_assert(!all_finite(g0, n)); /* the injection worked */
 
@@ -341,13 +336,7 @@ START_TEST(optimizers_never_apply_non_finite_gradients)
             ck_assert(grugan_optimizer_message(opt)[0] != '\0');
 
             read_all(p, v1);
-            for (size_t i = 0, off = 0; i < grugan_params_count(p); i++) {
-                size_t ndim, shape[GRUGAN_MAX_DIMS], cnt = 1;
-                grugan_params_info(p, i, NULL, &ndim, shape);
-                for (size_t d = 0; d < ndim; d++) cnt *= shape[d];
-                ck_assert_int_eq(grugan_params_grad_read(p, i, g1 + off, cnt), GRUGAN_OK);
-                off += cnt;
-            }
+            grads_read_all(p, g1);
             ck_assert_int_eq(grugan_optimizer_state_read(opt, s1, s, &count), GRUGAN_OK);
             ck_assert_msg(memcmp(v0, v1, n * sizeof *v0) == 0, "kind %d: values changed", kinds[k]);
             ck_assert_msg(all_finite(v1, n), "kind %d: non-finite values", kinds[k]);

@@ -78,18 +78,6 @@ static void grads_write_all(grugan_params *p, const float *g)
     ck_assert_uint_eq(off, grugan_params_num_scalars(p));
 }
 
-static void grads_read_all(const grugan_params *p, float *g)
-{
-    size_t off = 0;
-    for (size_t t = 0; t < grugan_params_count(p); t++) {
-        size_t ndim = 0, shape[GRUGAN_MAX_DIMS], count = 1;
-        ck_assert_int_eq(grugan_params_info(p, t, NULL, &ndim, shape), GRUGAN_OK);
-        for (size_t k = 0; k < ndim; k++) count *= shape[k];
-        ck_assert_int_eq(grugan_params_grad_read(p, t, g + off, count), GRUGAN_OK);
-        off += count;
-    }
-}
-
 /* Gradients of step `step`: values in [-scale, scale). */
 static void grads_for_step(grugan_params *p, uint64_t step, float scale)
 {

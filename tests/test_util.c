@@ -84,3 +84,15 @@ float *frand(ref_rng *rng, size_t n, double lo, double hi, double **as_double)
         free(d);
     return f;
 }
+
+void grads_read_all(const grugan_params *p, float *g)
+{
+    size_t off = 0;
+    for (size_t t = 0; t < grugan_params_count(p); t++) {
+        size_t ndim = 0, shape[GRUGAN_MAX_DIMS], count = 1;
+        ck_assert_int_eq(grugan_params_info(p, t, NULL, &ndim, shape), GRUGAN_OK);
+        for (size_t k = 0; k < ndim; k++) count *= shape[k];
+        ck_assert_int_eq(grugan_params_grad_read(p, t, g + off, count), GRUGAN_OK);
+        off += count;
+    }
+}

@@ -16,6 +16,10 @@ double *dalloc(size_t n);
  * when it is not NULL (the caller frees both). */
 float *frand(ref_rng *rng, size_t n, double lo, double hi, double **as_double);
 
+/* The whole gradient block into g, tensors in index order (as
+ * grugan_params_read_all lays the values out). */
+void grads_read_all(const grugan_params *p, float *g);
+
 /* p[i] = v for i < n. */
 void fill(float *p, size_t n, float v);
 
