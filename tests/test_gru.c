@@ -553,11 +553,13 @@ START_TEST(bit_identical_across_threads_and_runs)
 }
 END_TEST
 
-/* Forward and backward of a GRU large enough that every kind of work runs
- * on 2 threads when asked (H = 256, B = 64: the per-step products have
- * 12.6e6 multiply-adds, the gate passes 16384 values, the weight gradients
+/* Forward and backward of a GRU large enough that its per-step work runs on
+ * 2 threads when asked (H = 256, B = 64: the per-step products have 12.6e6
+ * multiply-adds, the gate passes 16384 values, and the weight gradients
  * 37.7e6; core/parallel.h): outputs, h_n, dx, dh0 and every gradient are
- * the same bits as on 1 thread. Packed lengths and h0 included. */
+ * the same bits as on 1 thread. Packed lengths and h0 included. (The bias
+ * sums stay on one thread at this size; tests/test_layers.c covers the
+ * passes.) */
 static void large_run(int threads, float *all, size_t n_all)
 {
     enum { I = 64, H = 256, T = 3, B = 64 };
