@@ -220,6 +220,31 @@ START_TEST(gemm_is_bit_identical_across_thread_counts)
 END_TEST
 
 /* k = 0 and alpha = 0 scale C by beta without reading A, B or (beta 0) C. */
+/* The AUTO choice between the own kernel and BLIS (blas.c): never BLIS's
+ * AVX2-class kernels, which change bits with their thread count; an AVX-512
+ * BLIS only for products of 512 or more in every dimension; the portable
+ * kernel only for small products and only against BLIS's reference kernel. */
+START_TEST(gemm_choice_keeps_results_independent_of_threads)
+{
+    const size_t shapes[][3] = {{1, 1, 1}, {128, 72, 24}, {3200, 768, 64},
+                                {512, 512, 512}, {4096, 4096, 4096}, {511, 4096, 4096}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const size_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+        const int big = m >= 512 && n >= 512 && k >= 512;
+        const int small = (double)m * (double)n * (double)k <= 4.0 * 1024 * 1024;
+        for (int blis = GRUGAN__BLIS_REFERENCE; blis <= GRUGAN__BLIS_AVX512; blis++) {
+            ck_assert_int_eq(grugan__gemm_prefers_own(GRUGAN__GEMM_ISA_AVX2, blis, m, n, k), 1);
+            ck_assert_int_eq(grugan__gemm_prefers_own(GRUGAN__GEMM_ISA_AVX512, blis, m, n, k),
+                             blis == GRUGAN__BLIS_AVX512 ? !big : 1);
+            if (grugan__gemm_isa_vectorized(GRUGAN__GEMM_ISA_PORTABLE))
+                ck_assert_int_eq(
+                    grugan__gemm_prefers_own(GRUGAN__GEMM_ISA_PORTABLE, blis, m, n, k),
+                    blis == GRUGAN__BLIS_REFERENCE && small);
+        }
+    }
+}
+END_TEST
+
 START_TEST(gemm_without_products_scales_c)
 {
     impl ims[8];
@@ -248,6 +273,7 @@ Suite *suite_blas(void)
     tcase_add_test(tc, own_kernel_handles_every_tile_edge);
     tcase_add_test(tc, gemm_handles_shapes_beyond_the_packing_bound);
     tcase_add_test(tc, gemm_is_bit_identical_across_thread_counts);
+    tcase_add_test(tc, gemm_choice_keeps_results_independent_of_threads);
     tcase_add_test(tc, gemm_without_products_scales_c);
     suite_add_tcase(s, tc);
     return s;

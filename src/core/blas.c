@@ -8,13 +8,12 @@
 #include <pthread.h>
 #include <string.h>
 
-/* Below this many multiply-adds the own kernel beats an optimized BLIS of the
- * same vector width: BLIS packs both operands whatever their size. */
+/* Up to this many multiply-adds the portable own kernel runs a product
+ * instead of BLIS's reference kernel (about as fast, and without packing). */
 #define GRUGAN__GEMM_SMALL_WORK (4.0 * 1024.0 * 1024.0)
 
-/* What BLIS's sgemm micro-kernel is here: 0 the reference one (BLIS did not
- * recognize the CPU), 1 an optimized one, 2 an optimized AVX-512 one. Asked
- * once: the query costs about a microsecond (it builds a context). */
+/* What BLIS's sgemm micro-kernel is here (GRUGAN__BLIS_*). Asked once: the
+ * query costs about a microsecond (it builds a context). */
 static pthread_once_t blis_query_once = PTHREAD_ONCE_INIT;
 static int blis_kernel_class;
 
@@ -24,9 +23,10 @@ static void blis_query(void)
     bli_init();
     id = bli_arch_query_id();
     if (bli_gks_l3_ukr_impl_type(BLIS_GEMM_UKR, BLIS_NAT, BLIS_FLOAT) != BLIS_OPTIMIZED_UKERNEL)
-        blis_kernel_class = 0;
+        blis_kernel_class = GRUGAN__BLIS_REFERENCE;
     else
-        blis_kernel_class = id == BLIS_ARCH_SKX || id == BLIS_ARCH_KNL ? 2 : 1;
+        blis_kernel_class = id == BLIS_ARCH_SKX || id == BLIS_ARCH_KNL ? GRUGAN__BLIS_AVX512
+                                                                       : GRUGAN__BLIS_OPTIMIZED;
 }
 
 static int blis_class(void)
@@ -37,26 +37,39 @@ static int blis_class(void)
 
 int grugan__blis_is_optimized(void)
 {
-    return blis_class() > 0;
+    return blis_class() != GRUGAN__BLIS_REFERENCE;
 }
 
 /*
  * The own kernel or BLIS for this shape, from measurements of the GRU's
- * products (gemm_kernel.c): the own kernel whenever BLIS runs its reference
- * micro-kernel or a narrower one than ours; against an optimized BLIS of the
- * same width, for all but large products (AVX-512) or for small products
- * and short inner sizes (AVX2). Must not depend on the thread count.
+ * products (gemm_kernel.c). Must not depend on the thread count, and BLIS
+ * may only get products whose bits it does not change with its threads:
+ *   - a vectorized own kernel runs everything, except on an AVX-512 BLIS
+ *     (skx), which gets the products of 512 or more in every dimension (as
+ *     fast as the own kernel there, and the same bits at 1 and 2 threads on
+ *     every shape tried). BLIS 0.9.0's haswell and zen kernels give other
+ *     bits at 2 threads than at 1 for about one product in ten above the
+ *     thread threshold (random shapes of 16-716 per dimension, forced with
+ *     BLIS_ARCH_TYPE), so on AVX2 every product runs on the own kernel,
+ *     although it is up to 20% slower than those kernels on large products;
+ *   - the portable own kernel (plain compiler vectors) is about as fast as
+ *     BLIS's reference kernel: it takes the small products when BLIS has
+ *     nothing better, an optimized BLIS takes everything.
  */
-static int use_own_kernel(size_t m, size_t n, size_t k)
+int grugan__gemm_prefers_own(int isa, int blis, size_t m, size_t n, size_t k)
 {
-    const int isa = grugan__gemm_isa_best(), blis = blis_class();
     const double work = (double)m * (double)n * (double)k;
     if (!grugan__gemm_isa_vectorized(isa)) return 0;
-    if (isa == GRUGAN__GEMM_ISA_PORTABLE) /* about the speed of BLIS's reference kernel */
-        return blis == 0 && work <= GRUGAN__GEMM_SMALL_WORK;
-    if (blis == 0 || (isa == GRUGAN__GEMM_ISA_AVX512 && blis < 2)) return 1;
-    if (isa == GRUGAN__GEMM_ISA_AVX512) return m < 512 || n < 512 || k < 512;
-    return work <= GRUGAN__GEMM_SMALL_WORK || k <= 128;
+    if (isa == GRUGAN__GEMM_ISA_PORTABLE)
+        return blis == GRUGAN__BLIS_REFERENCE && work <= GRUGAN__GEMM_SMALL_WORK;
+    if (blis == GRUGAN__BLIS_AVX512 && isa == GRUGAN__GEMM_ISA_AVX512)
+        return m < 512 || n < 512 || k < 512;
+    return 1;
+}
+
+static int use_own_kernel(size_t m, size_t n, size_t k)
+{
+    return grugan__gemm_prefers_own(grugan__gemm_isa_best(), blis_class(), m, n, k);
 }
 
 static void blis_sgemm(int threads, size_t m, size_t n, size_t k, float alpha, const float *a,

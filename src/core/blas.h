@@ -36,4 +36,13 @@ void grugan__sgemm_path(int path, int threads, size_t m, size_t n, size_t k, flo
 /* Whether BLIS runs an optimized (not reference) sgemm micro-kernel here. */
 int grugan__blis_is_optimized(void);
 
+/* What BLIS's sgemm micro-kernel is: the reference one, an optimized one
+ * (AVX2 and others), or an optimized AVX-512 one (skx, knl). */
+enum { GRUGAN__BLIS_REFERENCE = 0, GRUGAN__BLIS_OPTIMIZED = 1, GRUGAN__BLIS_AVX512 = 2 };
+
+/* The AUTO choice as a pure function, for tests: whether a product of this
+ * shape runs on the own kernel of variant `isa` (gemm_kernel.h) rather than
+ * on a BLIS of kind `blis`. */
+int grugan__gemm_prefers_own(int isa, int blis, size_t m, size_t n, size_t k);
+
 #endif

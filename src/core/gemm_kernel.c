@@ -41,7 +41,9 @@
  * and the own AVX2 kernel is 1.2-9x faster below about 4M multiply-adds or
  * for k <= 128, up to 15% slower on large products with long k. Square
  * products of 512-2048: the own AVX-512 kernel equals skx, the own AVX2
- * kernel is 10-20% below zen3. blas.c chooses accordingly. For the whole GRU
+ * kernel is 10-20% below zen3. blas.c chooses accordingly, except that it
+ * never gives a product to BLIS's AVX2-class kernels, whose bits change with
+ * their thread count (docs/RELIABILITY.md). For the whole GRU
  * (bench/gru_bench, 1 thread, CPU time) the own kernel makes forward +
  * backward 3.6x (TimeGAN), 4.8x (mid) and 5.3x (big) faster than the
  * generic BLIS.
