@@ -35,9 +35,9 @@ static int blis_class(void)
     return blis_kernel_class;
 }
 
-int grugan__blis_is_optimized(void)
+int grugan__blis_kind(void)
 {
-    return blis_class() != GRUGAN__BLIS_REFERENCE;
+    return blis_class();
 }
 
 /*

@@ -33,12 +33,12 @@ void grugan__sgemm_path(int path, int threads, size_t m, size_t n, size_t k, flo
                         ptrdiff_t rsb, ptrdiff_t csb, float beta, float *c, ptrdiff_t rsc,
                         ptrdiff_t csc);
 
-/* Whether BLIS runs an optimized (not reference) sgemm micro-kernel here. */
-int grugan__blis_is_optimized(void);
-
 /* What BLIS's sgemm micro-kernel is: the reference one, an optimized one
  * (AVX2 and others), or an optimized AVX-512 one (skx, knl). */
 enum { GRUGAN__BLIS_REFERENCE = 0, GRUGAN__BLIS_OPTIMIZED = 1, GRUGAN__BLIS_AVX512 = 2 };
+
+/* The kind of BLIS's sgemm micro-kernel on this CPU (GRUGAN__BLIS_*). */
+int grugan__blis_kind(void);
 
 /* The AUTO choice as a pure function, for tests: whether a product of this
  * shape runs on the own kernel of variant `isa` (gemm_kernel.h) rather than
