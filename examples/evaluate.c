@@ -24,6 +24,8 @@
  */
 #include <grugan.h>
 
+#include "cli.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -71,36 +73,6 @@ static void usage(FILE *f)
         "  --seed X           seed of the splits, minibatches and weights (default 0)\n");
 }
 
-/* A whole non-negative decimal number, nothing else. */
-static int parse_count(const char *s, unsigned long *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9') return -1;
-    errno = 0;
-    *out = strtoul(s, &end, 10);
-    return errno || *end ? -1 : 0;
-}
-
-/* "1,2,5" into a new array of column indices. */
-static int parse_columns(const char *s, options *o)
-{
-    size_t n = 1;
-    for (const char *p = s; *p; p++) n += *p == ',';
-    free(o->columns);
-    o->columns = malloc(n * sizeof *o->columns);
-    if (!o->columns) return -1;
-    o->num_columns = 0;
-    for (const char *p = s;;) {
-        char *end;
-        if (*p < '0' || *p > '9') return -1;
-        errno = 0;
-        o->columns[o->num_columns++] = strtoul(p, &end, 10);
-        if (errno || (*end != ',' && *end != '\0')) return -1;
-        if (*end == '\0') return 0;
-        p = end + 1;
-    }
-}
-
 static int parse_options(int argc, char **argv, options *o)
 {
     o->stride = 1, o->repetitions = 10, o->max_lag = 5, o->threads = 1;
@@ -128,17 +100,17 @@ static int parse_options(int argc, char **argv, options *o)
             fprintf(stderr, "evaluate: %s needs a value\n", a);
             return -1;
         }
-        if (strcmp(a, "--steps") == 0) bad = parse_count(v, &o->steps) || !o->steps;
-        else if (strcmp(a, "--stride") == 0) bad = parse_count(v, &o->stride) || !o->stride;
-        else if (strcmp(a, "--columns") == 0) bad = parse_columns(v, o);
+        if (strcmp(a, "--steps") == 0) bad = cli_count(v, &o->steps) || !o->steps;
+        else if (strcmp(a, "--stride") == 0) bad = cli_count(v, &o->stride) || !o->stride;
+        else if (strcmp(a, "--columns") == 0) bad = cli_counts(v, &o->columns, &o->num_columns);
         else if (strcmp(a, "--repetitions") == 0)
-            bad = parse_count(v, &o->repetitions) || !o->repetitions;
+            bad = cli_count(v, &o->repetitions) || !o->repetitions;
         else if (strcmp(a, "--iterations") == 0)
-            bad = parse_count(v, &o->iterations) || !o->iterations;
-        else if (strcmp(a, "--max-lag") == 0) bad = parse_count(v, &o->max_lag) || !o->max_lag;
+            bad = cli_count(v, &o->iterations) || !o->iterations;
+        else if (strcmp(a, "--max-lag") == 0) bad = cli_count(v, &o->max_lag) || !o->max_lag;
         else if (strcmp(a, "--threads") == 0)
-            bad = parse_count(v, &o->threads) || o->threads < 1 || o->threads > 256;
-        else if (strcmp(a, "--seed") == 0) bad = parse_count(v, &o->seed);
+            bad = cli_count(v, &o->threads) || o->threads < 1 || o->threads > 256;
+        else if (strcmp(a, "--seed") == 0) bad = cli_count(v, &o->seed);
         else {
             fprintf(stderr, "evaluate: unknown option %s\n", a);
             return -1;
@@ -154,12 +126,6 @@ static int parse_options(int argc, char **argv, options *o)
         return -1;
     }
     return 0;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    const size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
 /* For a CSV file written by grugan_write_sequences (first line
@@ -212,7 +178,7 @@ static int read_sequences(const options *o, const char *path, int scaling, seque
     dc.stride = o->stride;
     dc.columns = o->columns;
     dc.num_columns = o->num_columns;
-    if (ends_with(path, ".npy")) {
+    if (cli_ends_with(path, ".npy")) {
         rc = grugan_dataset_from_npy(NULL, &dc, path, ds, &err);
     } else if ((kind = sequence_csv(path, &width, &steps)) < 0) {
         fprintf(stderr, "evaluate: cannot read %s: %s\n", path, strerror(errno));

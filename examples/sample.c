@@ -16,6 +16,8 @@
  */
 #include <grugan.h>
 
+#include "cli.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -52,45 +54,6 @@ static void usage(FILE *f)
         "  --threads K        threads, 1..256 (default 1)\n");
 }
 
-/* A whole non-negative decimal number, nothing else. */
-static int parse_count(const char *s, unsigned long *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9') return -1;
-    errno = 0;
-    *out = strtoul(s, &end, 10);
-    return errno || *end ? -1 : 0;
-}
-
-/* "0,1,0.5" into a new array of finite floats. */
-static int parse_floats(const char *s, options *o)
-{
-    size_t n = 1;
-    for (const char *p = s; *p; p++) n += *p == ',';
-    free(o->condition);
-    o->condition = malloc(n * sizeof *o->condition);
-    if (!o->condition) return -1;
-    o->condition_size = 0;
-    for (const char *p = s;;) {
-        char *end;
-        double x;
-        errno = 0;
-        x = strtod(p, &end);
-        if (errno || end == p || !isfinite(x) || fabs(x) > 3.4e38 ||
-            (*end != ',' && *end != '\0'))
-            return -1;
-        o->condition[o->condition_size++] = (float)x;
-        if (*end == '\0') return 0;
-        p = end + 1;
-    }
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    const size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 static int parse_options(int argc, char **argv, options *o)
 {
     const char *format = NULL;
@@ -119,12 +82,12 @@ static int parse_options(int argc, char **argv, options *o)
             fprintf(stderr, "sample: %s needs a value\n", a);
             return -1;
         }
-        if (strcmp(a, "--n") == 0) bad = parse_count(v, &o->n) || !o->n;
-        else if (strcmp(a, "--steps") == 0) bad = parse_count(v, &o->steps) || !o->steps;
-        else if (strcmp(a, "--seed") == 0) bad = parse_count(v, &o->seed);
+        if (strcmp(a, "--n") == 0) bad = cli_count(v, &o->n) || !o->n;
+        else if (strcmp(a, "--steps") == 0) bad = cli_count(v, &o->steps) || !o->steps;
+        else if (strcmp(a, "--seed") == 0) bad = cli_count(v, &o->seed);
         else if (strcmp(a, "--threads") == 0)
-            bad = parse_count(v, &o->threads) || o->threads < 1 || o->threads > 256;
-        else if (strcmp(a, "--condition") == 0) bad = parse_floats(v, o);
+            bad = cli_count(v, &o->threads) || o->threads < 1 || o->threads > 256;
+        else if (strcmp(a, "--condition") == 0) bad = cli_floats(v, &o->condition, &o->condition_size);
         else if (strcmp(a, "--noise") == 0) o->noise = v;
         else if (strcmp(a, "--out") == 0) o->out = v;
         else if (strcmp(a, "--format") == 0) {
@@ -144,7 +107,7 @@ static int parse_options(int argc, char **argv, options *o)
         fprintf(stderr, "sample: no model given\n");
         return -1;
     }
-    o->npy = format ? strcmp(format, "npy") == 0 : ends_with(o->out, ".npy");
+    o->npy = format ? strcmp(format, "npy") == 0 : cli_ends_with(o->out, ".npy");
     return 0;
 }
 

@@ -14,6 +14,8 @@
  */
 #include <grugan.h>
 
+#include "cli.h"
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -71,53 +73,6 @@ static void usage(FILE *f)
         "  --export PATH      also write a generator-only export (small; enough to sample)\n");
 }
 
-/* A whole non-negative decimal number, nothing else. */
-static int parse_count(const char *s, unsigned long *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9') return -1;
-    errno = 0;
-    *out = strtoul(s, &end, 10);
-    return errno || *end ? -1 : 0;
-}
-
-/* A finite number >= 0. */
-static int parse_real(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    return errno || *end || end == s || !isfinite(*out) || *out < 0 ? -1 : 0;
-}
-
-/* The index of `s` in the NULL-terminated `names`, or -1. */
-static int parse_name(const char *s, const char *const *names)
-{
-    for (int i = 0; names[i]; i++)
-        if (strcmp(s, names[i]) == 0) return i;
-    return -1;
-}
-
-/* "1,2,5" into a new array of column indices. */
-static int parse_columns(const char *s, options *o)
-{
-    size_t n = 1;
-    for (const char *p = s; *p; p++) n += *p == ',';
-    free(o->columns);
-    o->columns = malloc(n * sizeof *o->columns);
-    if (!o->columns) return -1;
-    o->num_columns = 0;
-    for (const char *p = s;;) {
-        char *end;
-        if (*p < '0' || *p > '9') return -1;
-        errno = 0;
-        o->columns[o->num_columns++] = strtoul(p, &end, 10);
-        if (errno || (*end != ',' && *end != '\0')) return -1;
-        if (*end == '\0') return 0;
-        p = end + 1;
-    }
-}
-
 static int parse_options(int argc, char **argv, options *o)
 {
     static const char *const headers[] = {"auto", "yes", "no", NULL}; /* GRUGAN_CSV_HEADER_* */
@@ -151,32 +106,32 @@ static int parse_options(int argc, char **argv, options *o)
             fprintf(stderr, "train_csv: %s needs a value\n", a);
             return -1;
         }
-        if (strcmp(a, "--seq-len") == 0) bad = parse_count(v, &o->seq_len) || !o->seq_len;
-        else if (strcmp(a, "--stride") == 0) bad = parse_count(v, &o->stride) || !o->stride;
-        else if (strcmp(a, "--columns") == 0) bad = parse_columns(v, o);
-        else if (strcmp(a, "--header") == 0) bad = (o->header = parse_name(v, headers)) < 0;
+        if (strcmp(a, "--seq-len") == 0) bad = cli_count(v, &o->seq_len) || !o->seq_len;
+        else if (strcmp(a, "--stride") == 0) bad = cli_count(v, &o->stride) || !o->stride;
+        else if (strcmp(a, "--columns") == 0) bad = cli_counts(v, &o->columns, &o->num_columns);
+        else if (strcmp(a, "--header") == 0) bad = (o->header = cli_name(v, headers)) < 0;
         else if (strcmp(a, "--delimiter") == 0)
             bad = strlen(v) != 1 || (o->delimiter = (unsigned char)v[0]) == 0;
-        else if (strcmp(a, "--hidden") == 0) bad = parse_count(v, &o->hidden) || !o->hidden;
-        else if (strcmp(a, "--layers") == 0) bad = parse_count(v, &o->layers) || !o->layers;
-        else if (strcmp(a, "--noise") == 0) bad = parse_count(v, &o->noise) || !o->noise;
-        else if (strcmp(a, "--disc") == 0) bad = (o->disc = parse_name(v, discs)) < 0;
-        else if (strcmp(a, "--loss") == 0) bad = (o->loss = parse_name(v, losses)) < 0;
-        else if (strcmp(a, "--d-steps") == 0) bad = parse_count(v, &o->d_steps) || !o->d_steps;
-        else if (strcmp(a, "--clip-weights") == 0) bad = parse_real(v, &o->clip_weights);
+        else if (strcmp(a, "--hidden") == 0) bad = cli_count(v, &o->hidden) || !o->hidden;
+        else if (strcmp(a, "--layers") == 0) bad = cli_count(v, &o->layers) || !o->layers;
+        else if (strcmp(a, "--noise") == 0) bad = cli_count(v, &o->noise) || !o->noise;
+        else if (strcmp(a, "--disc") == 0) bad = (o->disc = cli_name(v, discs)) < 0;
+        else if (strcmp(a, "--loss") == 0) bad = (o->loss = cli_name(v, losses)) < 0;
+        else if (strcmp(a, "--d-steps") == 0) bad = cli_count(v, &o->d_steps) || !o->d_steps;
+        else if (strcmp(a, "--clip-weights") == 0) bad = cli_real(v, &o->clip_weights);
         else if (strcmp(a, "--moment-matching") == 0) {
-            bad = parse_real(v, &o->moment_matching);
+            bad = cli_real(v, &o->moment_matching);
             if (!bad && o->moment_matching == 0) o->moment_matching = -1; /* off */
         }
-        else if (strcmp(a, "--steps") == 0) bad = parse_count(v, &o->steps) || !o->steps;
-        else if (strcmp(a, "--batch") == 0) bad = parse_count(v, &o->batch) || !o->batch;
-        else if (strcmp(a, "--lr-g") == 0) bad = parse_real(v, &o->lr_g) || !(o->lr_g > 0);
-        else if (strcmp(a, "--lr-d") == 0) bad = parse_real(v, &o->lr_d) || !(o->lr_d > 0);
+        else if (strcmp(a, "--steps") == 0) bad = cli_count(v, &o->steps) || !o->steps;
+        else if (strcmp(a, "--batch") == 0) bad = cli_count(v, &o->batch) || !o->batch;
+        else if (strcmp(a, "--lr-g") == 0) bad = cli_real(v, &o->lr_g) || !(o->lr_g > 0);
+        else if (strcmp(a, "--lr-d") == 0) bad = cli_real(v, &o->lr_d) || !(o->lr_d > 0);
         else if (strcmp(a, "--threads") == 0)
-            bad = parse_count(v, &o->threads) || o->threads < 1 || o->threads > 256;
-        else if (strcmp(a, "--seed") == 0) bad = parse_count(v, &o->seed);
+            bad = cli_count(v, &o->threads) || o->threads < 1 || o->threads > 256;
+        else if (strcmp(a, "--seed") == 0) bad = cli_count(v, &o->seed);
         else if (strcmp(a, "--checkpoint") == 0) o->checkpoint = v;
-        else if (strcmp(a, "--save-every") == 0) bad = parse_count(v, &o->save_every);
+        else if (strcmp(a, "--save-every") == 0) bad = cli_count(v, &o->save_every);
         else if (strcmp(a, "--export") == 0) o->export_path = v;
         else {
             fprintf(stderr, "train_csv: unknown option %s\n", a);
@@ -201,12 +156,6 @@ static void on_interrupt(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    const size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
 /* Prints a failed call with the library's message (read after the call) and
@@ -280,7 +229,7 @@ int main(int argc, char **argv)
     dc.columns = o.columns;
     dc.num_columns = o.num_columns;
     dc.seed = o.seed;
-    if (ends_with(o.data, ".npy"))
+    if (cli_ends_with(o.data, ".npy"))
         CHECK(grugan_dataset_from_npy(NULL, &dc, o.data, &data, &err), "data", err.message);
     else
         CHECK(grugan_dataset_from_csv(NULL, &dc, o.data, &data, &err), "data", err.message);
