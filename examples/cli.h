@@ -38,15 +38,22 @@ static inline int cli_name(const char *s, const char *const *names)
     return -1;
 }
 
+/* Frees old and returns room for the comma-separated items of s, each of
+ * `size` bytes (NULL if out of memory). */
+static inline void *cli_list_room(const char *s, size_t size, void *old)
+{
+    size_t cap = 1;
+    for (const char *p = s; *p; p++) cap += *p == ',';
+    free(old);
+    return malloc(cap * size);
+}
+
 /* "1,2,5" into a new array of counts (*out, freed and replaced; *n its
  * length). */
 static inline int cli_counts(const char *s, size_t **out, size_t *n)
 {
-    size_t cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
-    free(*out);
     *n = 0;
-    *out = malloc(cap * sizeof **out);
+    *out = cli_list_room(s, sizeof **out, *out);
     if (!*out) return -1;
     for (const char *p = s;;) {
         char *end;
@@ -63,11 +70,8 @@ static inline int cli_counts(const char *s, size_t **out, size_t *n)
  * *n its length). */
 static inline int cli_floats(const char *s, float **out, size_t *n)
 {
-    size_t cap = 1;
-    for (const char *p = s; *p; p++) cap += *p == ',';
-    free(*out);
     *n = 0;
-    *out = malloc(cap * sizeof **out);
+    *out = cli_list_room(s, sizeof **out, *out);
     if (!*out) return -1;
     for (const char *p = s;;) {
         char *end;
