@@ -66,7 +66,7 @@ help:
 	@echo "make [all]        build lib/libgrugan.so.$(VERSION) and lib/libgrugan.a"
 	@echo "make check        build and run the test suite"
 	@echo "make check-asan   the test suite with AddressSanitizer + UBSan"
-	@echo "make check-valgrind  the test suite under valgrind's memcheck (about 25 min)"
+	@echo "make check-valgrind  the test suite under valgrind's memcheck (about 16 min)"
 	@echo "make fuzz         libFuzzer targets, FUZZ_SECONDS (60) each (needs clang)"
 	@echo "make bench        speed against PyTorch on this machine"
 	@echo "make examples     build the example programs into build/examples/"
