@@ -94,7 +94,6 @@
 #define GK_NV_MAX 2
 #define GK_NR_MAX 32
 
-
 static size_t gk_min(size_t x, size_t y)
 {
     return x < y ? x : y;

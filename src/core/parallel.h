@@ -34,6 +34,12 @@
 #define GRUGAN__PAR_MIN_PASS ((size_t)1 << 20)
 #define GRUGAN__PAR_MIN_STEP ((size_t)16384)
 
+/* `threads` for work of this size, 1 below min_work. */
+static inline int grugan__threads_for(int threads, size_t work, size_t min_work)
+{
+    return work >= min_work ? threads : 1;
+}
+
 typedef void (*grugan__range_fn)(void *ctx, size_t begin, size_t end);
 
 void grugan__parallel_for(size_t n, int threads, grugan__range_fn fn, void *ctx);

@@ -222,20 +222,14 @@ static void fit_and_scale(grugan_dataset *ds, int scaling)
     }
     if (scaling == GRUGAN_SCALE_NONE) return;
     for (size_t i = 0; i < N; i++) {
+        /* offset and scale are floats, so (x - offset) * scale can land an
+         * ulp (more when max - min is a few ulps of the data) outside the
+         * interval: keep the promised [0, 1] or [-1, 1] */
         const size_t len = ds->lengths ? ds->lengths[i] : T;
-        scale_rows(ds->offset, ds->scale, F, ds->data + i * T * F, len);
-    }
-    /* offset and scale are floats, so (x - offset) * scale can land an ulp
-     * (more when max - min is a few ulps of the data) outside the interval:
-     * keep the promised [0, 1] or [-1, 1] */
-    {
         const float low = scaling == GRUGAN_SCALE_MINMAX ? 0.0f : -1.0f;
-        for (size_t i = 0; i < N; i++) {
-            const size_t len = ds->lengths ? ds->lengths[i] : T;
-            float *x = ds->data + i * T * F;
-            for (size_t k = 0; k < len * F; k++)
-                x[k] = x[k] < low ? low : x[k] > 1.0f ? 1.0f : x[k];
-        }
+        float *x = ds->data + i * T * F;
+        scale_rows(ds->offset, ds->scale, F, x, len);
+        for (size_t k = 0; k < len * F; k++) x[k] = x[k] < low ? low : x[k] > 1.0f ? 1.0f : x[k];
     }
 }
 

@@ -121,9 +121,9 @@ static int validate_config(const grugan_context *ctx, const grugan_discriminator
                                      "logits is %d, not GRUGAN_LOGITS_PER_STEP (0) or "
                                      "GRUGAN_LOGITS_FINAL (1)",
                                      (int)c->logits);
-        if (c->num_layers > 1024)
-            return grugan__error_set(ctx, err, GRUGAN_E_SIZE, "num_layers %zu exceeds 1024",
-                                     c->num_layers);
+        if (c->num_layers > GRUGAN__GRU_MAX_LAYERS)
+            return grugan__error_set(ctx, err, GRUGAN_E_SIZE, "num_layers %zu exceeds %d",
+                                     c->num_layers, GRUGAN__GRU_MAX_LAYERS);
     } else {
         if (c->sequence_length == 0)
             return grugan__error_set(ctx, err, GRUGAN_E_SIZE,

@@ -3,6 +3,7 @@
 
 #include "io/file.h"
 #include "model/params.h"
+#include "nn/gru.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -224,23 +225,26 @@ static int config_from(const grugan__st_file *f, grugan_generator_config *c, cha
     return GRUGAN_OK;
 }
 
-/* Parameters of the generator c describes, or 0 if the count overflows: the
- * GRU, 3H (I + H + 2) for layer 0 and 3H (2H + 2) for each other layer, then
- * the head, F H + F. */
+/* Parameters of the generator c describes (its GRU, then the head's F H +
+ * F), or 0 if the count overflows or the layers exceed every model's limit
+ * (which also bounds grugan__gru_param_floats's loop). */
 static size_t param_count(const grugan_generator_config *c)
 {
-    const size_t H = c->hidden_size, F = c->output_size;
-    size_t in, first, other, layers, head;
-    if (!grugan__add_size(c->noise_size, c->condition_size, &in) ||
-        !grugan__add_size(in, c->covariate_size, &in) || !grugan__add_size(in, H, &in) ||
-        !grugan__add_size(in, 2, &in) || !grugan__mul3_size(3, H, in, &first) ||
-        !grugan__mul_size(2, H, &other) || !grugan__add_size(other, 2, &other) ||
-        !grugan__mul3_size(3, H, other, &other) ||
-        !grugan__mul_size(c->num_layers - 1, other, &layers) ||
-        !grugan__add_size(first, layers, &layers) || !grugan__add_size(H, 1, &head) ||
-        !grugan__mul_size(F, head, &head) || !grugan__add_size(layers, head, &layers))
+    grugan__gru_shape s = {0};
+    size_t in, total, head;
+    if (c->num_layers > GRUGAN__GRU_MAX_LAYERS ||
+        !grugan__add_size(c->noise_size, c->condition_size, &in) ||
+        !grugan__add_size(in, c->covariate_size, &in))
         return 0;
-    return layers;
+    s.input = in;
+    s.hidden = c->hidden_size;
+    s.layers = c->num_layers;
+    s.dirs = 1;
+    total = grugan__gru_param_floats(&s);
+    if (total == 0 || !grugan__add_size(c->hidden_size, 1, &head) ||
+        !grugan__mul_size(c->output_size, head, &head) || !grugan__add_size(total, head, &total))
+        return 0;
+    return total;
 }
 
 int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t size,

@@ -41,9 +41,9 @@ static int validate_config(const grugan_context *ctx, const grugan_gru_config *c
                                  "convention is %d, not GRUGAN_GRU_RESET_AFTER (0) or "
                                  "GRUGAN_GRU_RESET_BEFORE (1)",
                                  (int)c->convention);
-    if (c->num_layers > 1024)
-        return grugan__error_set(ctx, err, GRUGAN_E_SIZE, "num_layers %zu exceeds 1024",
-                                 c->num_layers);
+    if (c->num_layers > GRUGAN__GRU_MAX_LAYERS)
+        return grugan__error_set(ctx, err, GRUGAN_E_SIZE, "num_layers %zu exceeds %d",
+                                 c->num_layers, GRUGAN__GRU_MAX_LAYERS);
     return GRUGAN_OK;
 }
 

@@ -91,7 +91,8 @@ static void im2col(float *cols, const float *x, const grugan__conv1d_shape *s, s
 {
     cols_job job = {cols, x, NULL, NULL, s, T_out, 0};
     const size_t rows = s->B * T_out;
-    grugan__parallel_for(rows, rows * s->C_in * s->K >= GRUGAN__PAR_MIN_PASS ? threads : 1,
+    grugan__parallel_for(rows,
+                         grugan__threads_for(threads, rows * s->C_in * s->K, GRUGAN__PAR_MIN_PASS),
                          im2col_rows, &job);
 }
 
@@ -123,8 +124,8 @@ static void col2im(float *dx, const float *dcols, const grugan__conv1d_shape *s,
                    int accumulate, int threads)
 {
     cols_job job = {NULL, NULL, dx, dcols, s, T_out, accumulate};
-    grugan__parallel_for(s->B,
-                         s->B * T_out * s->C_in * s->K >= GRUGAN__PAR_MIN_PASS ? threads : 1,
+    const size_t values = s->B * T_out * s->C_in * s->K;
+    grugan__parallel_for(s->B, grugan__threads_for(threads, values, GRUGAN__PAR_MIN_PASS),
                          col2im_sequences, &job);
 }
 

@@ -211,11 +211,6 @@ static bool row_valid(const step_io *s, size_t b)
     return s->len == NULL || s->t < s->len[b];
 }
 
-static int par_threads(int threads, size_t work, size_t min_work)
-{
-    return work >= min_work ? threads : 1;
-}
-
 /* h' = (1 - z) n + z h for a valid row; a padded row keeps h and outputs 0. */
 static void finish_row(const step_io *s, size_t b, const float *n, const float *z)
 {
@@ -269,8 +264,9 @@ static void rows_forward_before_n(void *ctx, size_t begin, size_t end)
 /* Runs a row function of a forward step over its rows. */
 static void forward_rows(const step_io *s, grugan__range_fn fn)
 {
-    grugan__parallel_for(s->B, par_threads(s->threads, s->B * s->H, GRUGAN__PAR_MIN_STEP), fn,
-                         (void *)s);
+    grugan__parallel_for(s->B,
+                         grugan__threads_for(s->threads, s->B * s->H, GRUGAN__PAR_MIN_STEP),
+                         fn, (void *)s);
 }
 
 /* Recurrent product(s) and gates of one step; s->gates holds x W_ih^T. */
@@ -338,8 +334,6 @@ static void dir_forward(grugan__gru_net *net, size_t l, size_t d, size_t B, size
     }
 }
 
-/* dst (T, B, W) time-major from src (B, T, .) batch-major, step distance
- * src_rs, W columns copied; or the reverse with to_batch_major. */
 /* dst[0..n) = src[0..n) for the short rows of transpose_bt: fixed-size
  * pieces the compiler turns into vector moves, where a memcpy call per row
  * of a few dozen floats costs more than the copy. */
@@ -358,6 +352,8 @@ static inline void copy_row(float *restrict dst, const float *restrict src, size
     if (i < n) dst[i] = src[i];
 }
 
+/* dst (T, B, W) time-major from src (B, T, .) batch-major, step distance
+ * src_rs, W columns copied; or the reverse with to_batch_major. */
 static void transpose_bt(float *dst, const float *src, size_t B, size_t T, size_t W,
                          size_t src_rs, bool to_batch_major)
 {
@@ -473,8 +469,9 @@ static void rows_backward_before_r(void *ctx, size_t begin, size_t end)
 /* Runs a row function of a backward step over its rows. */
 static void backward_rows(const step_grad *s, grugan__range_fn fn)
 {
-    grugan__parallel_for(s->B, par_threads(s->threads, s->B * s->H, GRUGAN__PAR_MIN_STEP), fn,
-                         (void *)s);
+    grugan__parallel_for(s->B,
+                         grugan__threads_for(s->threads, s->B * s->H, GRUGAN__PAR_MIN_STEP),
+                         fn, (void *)s);
 }
 
 /* One step back: fills dgx, dgh of the step and moves dh to the state
@@ -530,7 +527,7 @@ static void add_column_sums(const grugan__gates *k, float *acc, const float *m, 
 {
     column_sums c = {k, acc, m, rows, cols};
     grugan__parallel_for((cols + SUM_CHUNK - 1) / SUM_CHUNK,
-                         par_threads(threads, rows * cols, GRUGAN__PAR_MIN_PASS),
+                         grugan__threads_for(threads, rows * cols, GRUGAN__PAR_MIN_PASS),
                          sum_column_blocks, &c);
 }
 

@@ -21,6 +21,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The most layers a GRU may have (every model's config is checked against
+ * it, and checkpoint metadata before any size is derived from it). */
+#define GRUGAN__GRU_MAX_LAYERS 1024
+
 typedef struct grugan__gru_shape {
     size_t input;   /* I */
     size_t hidden;  /* H */

@@ -48,8 +48,9 @@ void grugan__colsum_accumulate(float *sums, const float *a, const float *w, size
 {
     colsum_job job = {sums, a, w, rows, cols};
     const size_t blocks = (cols + COLSUM_BLOCK - 1) / COLSUM_BLOCK;
-    grugan__parallel_for(blocks, rows * cols >= GRUGAN__PAR_MIN_PASS ? threads : 1, colsum_blocks,
-                         &job);
+    grugan__parallel_for(blocks,
+                         grugan__threads_for(threads, rows * cols, GRUGAN__PAR_MIN_PASS),
+                         colsum_blocks, &job);
 }
 
 typedef struct dot_job {
@@ -98,8 +99,9 @@ static void dot_rows(float *y, const float *x, const float *w, const float *b, s
                      size_t in, int threads)
 {
     dot_job job = {y, x, w, b ? b[0] : 0.0f, N, in};
-    grugan__parallel_for((N + 3) / 4, N * in >= GRUGAN__PAR_MIN_PASS ? threads : 1, dot_groups,
-                         &job);
+    grugan__parallel_for((N + 3) / 4,
+                         grugan__threads_for(threads, N * in, GRUGAN__PAR_MIN_PASS),
+                         dot_groups, &job);
 }
 
 typedef struct outer_job {
@@ -162,7 +164,9 @@ void grugan__linear_backward(float *dx, float *dW, float *db, const float *dy, c
     if (dx && N > 0 && in > 0) {
         if (out == 1) {
             outer_job job = {dx, dy, W, in, accumulate};
-            grugan__parallel_for(N, N * in >= GRUGAN__PAR_MIN_PASS ? threads : 1, outer_rows, &job);
+            grugan__parallel_for(N,
+                                 grugan__threads_for(threads, N * in, GRUGAN__PAR_MIN_PASS),
+                                 outer_rows, &job);
         } else {
             grugan__sgemm(threads, N, in, out, 1.0f, dy, (ptrdiff_t)out, 1, W, (ptrdiff_t)in, 1,
                           accumulate ? 1.0f : 0.0f, dx, (ptrdiff_t)in, 1);

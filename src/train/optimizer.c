@@ -575,7 +575,7 @@ static void run_chunks(grugan_optimizer *o, loop_kind k, const coeffs *c)
     job.bl.s0 = o->state;
     job.bl.s1 = o->slots > 1 ? o->state + o->n : NULL;
     job.bl.s2 = o->slots > 2 ? o->state + 2 * o->n : NULL;
-    grugan__parallel_for(o->n_chunks, o->n >= GRUGAN__PAR_MIN_PASS ? o->threads : 1,
+    grugan__parallel_for(o->n_chunks, grugan__threads_for(o->threads, o->n, GRUGAN__PAR_MIN_PASS),
                          update_chunks, &job);
 }
 
@@ -677,7 +677,7 @@ static double grad_square_sum(grugan_optimizer *o)
 {
     square_job job = {o->params->grads, o->partial, o->n};
     double total = 0;
-    grugan__parallel_for(o->n_chunks, o->n >= GRUGAN__PAR_MIN_PASS ? o->threads : 1,
+    grugan__parallel_for(o->n_chunks, grugan__threads_for(o->threads, o->n, GRUGAN__PAR_MIN_PASS),
                          square_chunks, &job);
     for (size_t k = 0; k < o->n_chunks; k++) total += job.partial[k];
     return total;
