@@ -4,6 +4,7 @@
  * the leftovers of a writer that died). Each save reports a clear status and
  * the checkpoint previously at the path still loads, bit for bit. */
 #include "suites.h"
+#include "test_util.h"
 
 #include "grugan.h"
 
@@ -21,62 +22,29 @@
 
 enum { N = 32, T = 6, F = 2, B = 8 };
 
-typedef struct world {
-    grugan_dataset *data;
-    grugan_generator *gen;
-    grugan_discriminator *disc;
-    grugan_optimizer *gen_opt, *disc_opt;
-    grugan_trainer *tr;
-} world;
+typedef gan_world world;
 
 static void world_make(world *w)
 {
     float x[N * T * F];
-    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
     grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
     grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
-    grugan_error err;
-    memset(w, 0, sizeof *w);
     for (size_t i = 0; i < N; i++)
         for (size_t t = 0; t < T; t++)
             for (size_t k = 0; k < F; k++)
                 x[(i * T + t) * F + k] = sinf(0.3f * (float)t + 0.7f * (float)i + (float)k);
-    dc.seed = 5;
-    ck_assert_int_eq(grugan_dataset_from_array(NULL, &dc, x, N, T, F, NULL, 0, NULL, &w->data, &err),
-                     GRUGAN_OK);
     gc.noise_size = 2;
     gc.output_size = F;
     gc.hidden_size = 6;
     gc.num_layers = 1;
     gc.seed = 6;
-    ck_assert_int_eq(grugan_generator_create(NULL, &gc, &w->gen, &err), GRUGAN_OK);
     dic.input_size = F;
     dic.hidden_size = 5;
     dic.num_layers = 1;
     dic.seed = 7;
-    ck_assert_int_eq(grugan_discriminator_create(NULL, &dic, &w->disc, &err), GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_create(NULL, NULL, grugan_generator_params(w->gen),
-                                             &w->gen_opt, &err),
-                     GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_create(NULL, NULL, grugan_discriminator_params(w->disc),
-                                             &w->disc_opt, &err),
-                     GRUGAN_OK);
     tc.batch_size = B;
-    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w->gen, w->disc, w->gen_opt, w->disc_opt,
-                                           w->data, &w->tr, &err),
-                     GRUGAN_OK);
-}
-
-static void world_free(world *w)
-{
-    grugan_trainer_free(w->tr);
-    grugan_optimizer_free(w->gen_opt);
-    grugan_optimizer_free(w->disc_opt);
-    grugan_generator_free(w->gen);
-    grugan_discriminator_free(w->disc);
-    grugan_dataset_free(w->data);
-    memset(w, 0, sizeof *w);
+    gan_world_make(w, NULL, x, N, T, F, 5, &gc, &dic, &tc);
 }
 
 static void steps(world *w, int n)
@@ -194,7 +162,7 @@ static void assert_loads_as(const char *path, const float *want, size_t count)
     ck_assert_uint_eq(n, count);
     ck_assert_msg(memcmp(got, want, count * sizeof *got) == 0, "the loaded state differs");
     free(got);
-    world_free(&v);
+    gan_world_free(&v);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -242,7 +210,7 @@ START_TEST(saving_to_a_full_device_fails_and_leaves_the_device)
                          GRUGAN_OK);
         ck_assert(is_char_device("/dev/null"));
     }
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 
@@ -279,7 +247,7 @@ START_TEST(saving_into_a_missing_directory_fails)
         ck_assert_ptr_null(g);
     }
     steps(&w, 1);
-    world_free(&w);
+    gan_world_free(&w);
     remove_tree(dir);
 }
 END_TEST
@@ -324,7 +292,7 @@ START_TEST(saving_into_a_read_only_directory_keeps_the_previous_file)
     free(old_gen);
     free(old_csv);
     free(state);
-    world_free(&w);
+    gan_world_free(&w);
     remove_tree(dir);
 }
 END_TEST
@@ -385,7 +353,7 @@ START_TEST(a_buffer_too_small_is_refused_and_left_untouched)
     free(state);
     free(buf);
     free(ref);
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 
@@ -479,7 +447,7 @@ START_TEST(a_save_cut_short_keeps_the_previous_file)
         free(old);
         free(state);
     }
-    world_free(&w);
+    gan_world_free(&w);
     remove_tree(dir);
 }
 END_TEST
@@ -514,7 +482,7 @@ START_TEST(leftovers_of_a_killed_writer_do_not_matter)
     free(old);
     free(state);
     free(state2);
-    world_free(&w);
+    gan_world_free(&w);
     remove_tree(dir);
 }
 END_TEST
@@ -564,7 +532,7 @@ START_TEST(a_truncated_checkpoint_is_refused_and_changes_nothing)
     free(gfull);
     free(state);
     free(after);
-    world_free(&w);
+    gan_world_free(&w);
     remove_tree(dir);
 }
 END_TEST

@@ -6,6 +6,7 @@
  * semantics of docs/FORMAT.md (tensors, metadata, architecture, values,
  * optimizer states, scaler, dataset position). */
 #include "suites.h"
+#include "test_util.h"
 
 #include "grugan.h"
 #include "io/json.h"
@@ -53,75 +54,51 @@ static size_t cap_for(size_t input)
 
 /* ---- the trainer whose checkpoints are edited -------------------------------- */
 
+/* The handles of a run, made from a context that tracks its allocations. */
 typedef struct world {
     grugan_context *ctx;
-    grugan_dataset *data;
-    grugan_generator *gen;
-    grugan_discriminator *disc;
-    grugan_optimizer *gen_opt, *disc_opt;
-    grugan_trainer *tr;
+    gan_world g;
 } world;
 
 static void world_make(world *w)
 {
     float x[N * T * F];
     grugan_context_config cc = GRUGAN_CONTEXT_CONFIG_INIT;
-    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
     grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
     grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
-    memset(w, 0, sizeof *w);
     cc.alloc = track_alloc;
     cc.free = track_free;
     ck_assert_int_eq(grugan_context_create(&cc, &w->ctx, NULL), GRUGAN_OK);
     for (size_t i = 0; i < N * T * F; i++) x[i] = sinf(0.37f * (float)i) + (float)(i % 3);
-    dc.seed = 5;
-    ck_assert_int_eq(grugan_dataset_from_array(w->ctx, &dc, x, N, T, F, NULL, 0, NULL, &w->data,
-                                               NULL),
-                     GRUGAN_OK);
     gc.noise_size = 2;
     gc.output_size = F;
     gc.hidden_size = 4;
     gc.num_layers = 2;
     gc.seed = 11;
-    ck_assert_int_eq(grugan_generator_create(w->ctx, &gc, &w->gen, NULL), GRUGAN_OK);
     dic.input_size = F;
     dic.hidden_size = 3;
     dic.num_layers = 1;
     dic.seed = 12;
-    ck_assert_int_eq(grugan_discriminator_create(w->ctx, &dic, &w->disc, NULL), GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_create(w->ctx, NULL, grugan_generator_params(w->gen),
-                                             &w->gen_opt, NULL),
-                     GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_create(w->ctx, NULL, grugan_discriminator_params(w->disc),
-                                             &w->disc_opt, NULL),
-                     GRUGAN_OK);
     tc.batch_size = B;
-    ck_assert_int_eq(grugan_trainer_create(w->ctx, &tc, w->gen, w->disc, w->gen_opt, w->disc_opt,
-                                           w->data, &w->tr, NULL),
-                     GRUGAN_OK);
+    gan_world_make(&w->g, w->ctx, x, N, T, F, 5, &gc, &dic, &tc);
     /* two steps: optimizer states, counters and positions are not zero */
-    ck_assert_int_eq(grugan_trainer_step(w->tr), GRUGAN_OK);
-    ck_assert_int_eq(grugan_trainer_step(w->tr), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_step(w->g.tr), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_step(w->g.tr), GRUGAN_OK);
 }
 
 static void world_free(world *w)
 {
-    grugan_trainer_free(w->tr);
-    grugan_optimizer_free(w->gen_opt);
-    grugan_optimizer_free(w->disc_opt);
-    grugan_generator_free(w->gen);
-    grugan_discriminator_free(w->disc);
-    grugan_dataset_free(w->data);
+    gan_world_free(&w->g);
     grugan_context_free(w->ctx);
 }
 
 static unsigned char *save(world *w, size_t *size)
 {
     unsigned char *buf;
-    ck_assert_int_eq(grugan_trainer_save_buffer(w->tr, NULL, 0, size), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_save_buffer(w->g.tr, NULL, 0, size), GRUGAN_OK);
     buf = malloc(*size);
-    ck_assert_int_eq(grugan_trainer_save_buffer(w->tr, buf, *size, size), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_save_buffer(w->g.tr, buf, *size, size), GRUGAN_OK);
     return buf;
 }
 
@@ -135,11 +112,11 @@ typedef struct snapshot {
 
 static void snapshot_take(world *w, snapshot *s)
 {
-    grugan_params *gp = grugan_generator_params(w->gen);
-    grugan_params *dp = grugan_discriminator_params(w->disc);
+    grugan_params *gp = grugan_generator_params(w->g.gen);
+    grugan_params *dp = grugan_discriminator_params(w->g.disc);
     const size_t ng = grugan_params_num_scalars(gp), nd = grugan_params_num_scalars(dp);
-    const size_t og = grugan_optimizer_state_size(w->gen_opt);
-    const size_t od = grugan_optimizer_state_size(w->disc_opt);
+    const size_t og = grugan_optimizer_state_size(w->g.gen_opt);
+    const size_t od = grugan_optimizer_state_size(w->g.disc_opt);
     grugan_progress p;
     memset(&p, 0, sizeof p);
     p.struct_size = sizeof p;
@@ -147,16 +124,16 @@ static void snapshot_take(world *w, snapshot *s)
     s->values = malloc(s->count * sizeof *s->values);
     ck_assert_int_eq(grugan_params_read_all(gp, s->values, ng), GRUGAN_OK);
     ck_assert_int_eq(grugan_params_read_all(dp, s->values + ng, nd), GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_state_read(w->gen_opt, s->values + ng + nd, og,
+    ck_assert_int_eq(grugan_optimizer_state_read(w->g.gen_opt, s->values + ng + nd, og,
                                                  &s->counters[0]),
                      GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_state_read(w->disc_opt, s->values + ng + nd + og, od,
+    ck_assert_int_eq(grugan_optimizer_state_read(w->g.disc_opt, s->values + ng + nd + og, od,
                                                  &s->counters[1]),
                      GRUGAN_OK);
-    ck_assert_int_eq(grugan_generator_noise_position(w->gen, &s->counters[2]), GRUGAN_OK);
-    ck_assert_int_eq(grugan_dataset_position(w->data, &s->counters[3], &s->counters[4]),
+    ck_assert_int_eq(grugan_generator_noise_position(w->g.gen, &s->counters[2]), GRUGAN_OK);
+    ck_assert_int_eq(grugan_dataset_position(w->g.data, &s->counters[3], &s->counters[4]),
                      GRUGAN_OK);
-    ck_assert_int_eq(grugan_trainer_progress(w->tr, &p), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_progress(w->g.tr, &p), GRUGAN_OK);
     s->counters[5] = p.step;
     s->counters[6] = p.epoch;
     s->counters[7] = p.skipped;
@@ -179,8 +156,8 @@ static void expect_refused(world *w, const char *name, const unsigned char *buf,
     int rc;
     snapshot_take(w, &before);
     largest = 0;
-    rc = grugan_trainer_load_buffer(w->tr, buf, size);
-    msg = grugan_trainer_message(w->tr);
+    rc = grugan_trainer_load_buffer(w->g.tr, buf, size);
+    msg = grugan_trainer_message(w->g.tr);
     ck_assert_msg(rc == code, "case '%s': status %d (%s), expected %d", name, rc, msg, code);
     ck_assert_msg(strstr(msg, piece) != NULL, "case '%s': message '%s' lacks '%s'", name, msg,
                   piece);
@@ -856,8 +833,8 @@ START_TEST(the_unedited_checkpoint_and_its_reencoding_load)
     /* the cases edit this file: it must load as it is, and the decoder and
      * encoder of the edits must reproduce it byte for byte */
     snapshot_take(&w, &before);
-    ck_assert_msg(grugan_trainer_load_buffer(w.tr, valid, valid_size) == GRUGAN_OK, "%s",
-                  grugan_trainer_message(w.tr));
+    ck_assert_msg(grugan_trainer_load_buffer(w.g.tr, valid, valid_size) == GRUGAN_OK, "%s",
+                  grugan_trainer_message(w.g.tr));
     snapshot_take(&w, &after);
     ck_assert(snapshot_same(&before, &after));
     doc_read(&d, valid, valid_size);
@@ -914,11 +891,11 @@ START_TEST(nan_is_refused_whatever_the_finite_checks)
     size_t size;
     unsigned char *buf = edited(e_nan, &size);
     /* the checks of the models' inputs do not govern the checkpoint's values */
-    ck_assert_int_eq(grugan_generator_set(w.gen, GRUGAN_KEY_CHECK_FINITE, 0), GRUGAN_OK);
-    ck_assert_int_eq(grugan_discriminator_set(w.disc, GRUGAN_KEY_CHECK_FINITE, 0), GRUGAN_OK);
+    ck_assert_int_eq(grugan_generator_set(w.g.gen, GRUGAN_KEY_CHECK_FINITE, 0), GRUGAN_OK);
+    ck_assert_int_eq(grugan_discriminator_set(w.g.disc, GRUGAN_KEY_CHECK_FINITE, 0), GRUGAN_OK);
     expect_refused(&w, "NaN weight, checks off", buf, size, GRUGAN_E_NONFINITE,
                    "tensor 'generator.gru.weight_hh_l1' holds NaN or Inf");
-    ck_assert_int_eq(grugan_generator_set(w.gen, GRUGAN_KEY_CHECK_FINITE, 1), GRUGAN_OK);
+    ck_assert_int_eq(grugan_generator_set(w.g.gen, GRUGAN_KEY_CHECK_FINITE, 1), GRUGAN_OK);
     expect_refused(&w, "NaN weight, checks on", buf, size, GRUGAN_E_NONFINITE,
                    "tensor 'generator.gru.weight_hh_l1' holds NaN or Inf");
     free(buf);
@@ -981,8 +958,8 @@ START_TEST(accepted_variations_load)
     snprintf(swapped, sizeof swapped, "%s,%s", second, first);
     buf = header_edit(valid, valid_size, both, swapped, 0, &size);
     snapshot_take(&w, &before);
-    ck_assert_msg(grugan_trainer_load_buffer(w.tr, buf, size) == GRUGAN_OK, "%s",
-                  grugan_trainer_message(w.tr));
+    ck_assert_msg(grugan_trainer_load_buffer(w.g.tr, buf, size) == GRUGAN_OK, "%s",
+                  grugan_trainer_message(w.g.tr));
     snapshot_take(&w, &after);
     ck_assert(snapshot_same(&before, &after));
     free(buf);
@@ -996,8 +973,8 @@ START_TEST(accepted_variations_load)
     meta_set(&d, "dataset.offset", "16");
     buf = doc_write(&d, &size);
     doc_free(&d);
-    ck_assert_msg(grugan_trainer_load_buffer(w.tr, buf, size) == GRUGAN_OK, "%s",
-                  grugan_trainer_message(w.tr));
+    ck_assert_msg(grugan_trainer_load_buffer(w.g.tr, buf, size) == GRUGAN_OK, "%s",
+                  grugan_trainer_message(w.g.tr));
     snapshot_take(&w, &after);
     ck_assert_uint_eq(after.counters[4], 16);
     ck_assert_mem_eq(after.values, before.values, before.count * sizeof(float));

@@ -403,60 +403,29 @@ END_TEST
 /* The trainer's policy at a chosen step                                     */
 /* ------------------------------------------------------------------------- */
 
-typedef struct world {
-    grugan_dataset *data;
-    grugan_generator *gen;
-    grugan_discriminator *disc;
-    grugan_optimizer *gen_opt, *disc_opt;
-    grugan_trainer *tr;
-} world;
+typedef gan_world world;
 
 static void world_make(world *w, int policy, uint64_t total)
 {
     float x[N * T * F];
-    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
     grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
     grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
-    grugan_error err;
-    memset(w, 0, sizeof *w);
     sines(x, N);
-    ck_assert_int_eq(grugan_dataset_from_array(NULL, &dc, x, N, T, F, NULL, 0, NULL, &w->data, &err),
-                     GRUGAN_OK);
     gc.noise_size = 2;
     gc.output_size = F;
     gc.hidden_size = 6;
     gc.num_layers = 1;
     gc.seed = 3;
-    ck_assert_int_eq(grugan_generator_create(NULL, &gc, &w->gen, &err), GRUGAN_OK);
     dic.input_size = F;
     dic.hidden_size = 8;
     dic.num_layers = 1;
     dic.seed = 4;
-    ck_assert_int_eq(grugan_discriminator_create(NULL, &dic, &w->disc, &err), GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_create(NULL, NULL, grugan_generator_params(w->gen),
-                                             &w->gen_opt, &err),
-                     GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_create(NULL, NULL, grugan_discriminator_params(w->disc),
-                                             &w->disc_opt, &err),
-                     GRUGAN_OK);
     tc.batch_size = B;
     tc.total_steps = total;
     tc.d_steps = 2;
     tc.nonfinite_policy = policy;
-    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w->gen, w->disc, w->gen_opt, w->disc_opt,
-                                           w->data, &w->tr, &err),
-                     GRUGAN_OK);
-}
-
-static void world_free(world *w)
-{
-    grugan_trainer_free(w->tr);
-    grugan_optimizer_free(w->gen_opt);
-    grugan_optimizer_free(w->disc_opt);
-    grugan_generator_free(w->gen);
-    grugan_discriminator_free(w->disc);
-    grugan_dataset_free(w->data);
+    gan_world_make(w, NULL, x, N, T, F, 0, &gc, &dic, &tc);
 }
 
 static float *snapshot(const world *w, size_t *ng, size_t *nd)
@@ -546,7 +515,7 @@ START_TEST(stop_policy_names_what_and_which_step)
     }
     free(after);
     free(in.saved);
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 
@@ -586,11 +555,11 @@ START_TEST(skip_policy_counts_and_never_updates_with_non_finite_values)
         ck_assert_int_eq(grugan_trainer_progress(v.tr, &q), GRUGAN_OK);
         ck_assert_uint_eq(q.skipped, p.skipped);
         free(buf);
-        world_free(&v);
+        gan_world_free(&v);
     }
     free(after);
     free(in.saved);
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 /* test_trainer.c - the training loop and checkpoints through the public API. */
 #include "suites.h"
+#include "test_util.h"
 
 #include "grugan.h"
 
@@ -13,13 +14,7 @@
 enum { N = 64, T = 8, F = 2, B = 16 };
 
 /* A small world: dataset, generator, discriminator, two optimizers, trainer. */
-typedef struct world {
-    grugan_dataset *data;
-    grugan_generator *gen;
-    grugan_discriminator *disc;
-    grugan_optimizer *gen_opt, *disc_opt;
-    grugan_trainer *tr;
-} world;
+typedef gan_world world;
 
 /* Sines as TimeGAN makes them: x = sin(f t + p), f, p from a fixed LCG. */
 static void make_sines(float *x, size_t n, size_t steps, size_t features, unsigned seed)
@@ -37,39 +32,18 @@ static void make_sines(float *x, size_t n, size_t steps, size_t features, unsign
         }
 }
 
-static void world_free(world *w)
-{
-    grugan_trainer_free(w->tr);
-    grugan_optimizer_free(w->gen_opt);
-    grugan_optimizer_free(w->disc_opt);
-    grugan_generator_free(w->gen);
-    grugan_discriminator_free(w->disc);
-    grugan_dataset_free(w->data);
-    memset(w, 0, sizeof *w);
-}
-
 static void world_make(world *w, int disc_kind, const grugan_trainer_config *tc, int threads)
 {
     float *x = malloc(N * T * F * sizeof *x);
-    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
     grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
     grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
-    grugan_optimizer_config oc = GRUGAN_OPTIMIZER_CONFIG_INIT;
     grugan_trainer_config cfg = tc ? *tc : (grugan_trainer_config)GRUGAN_TRAINER_CONFIG_INIT;
-    grugan_error err;
-
-    memset(w, 0, sizeof *w);
     make_sines(x, N, T, F, 7);
-    dc.seed = 3;
-    ck_assert_int_eq(grugan_dataset_from_array(NULL, &dc, x, N, T, F, NULL, 0, NULL, &w->data, &err),
-                     GRUGAN_OK);
-    free(x);
     gc.noise_size = 3;
     gc.output_size = F;
     gc.hidden_size = 8;
     gc.num_layers = 2;
     gc.seed = 11;
-    ck_assert_int_eq(grugan_generator_create(NULL, &gc, &w->gen, &err), GRUGAN_OK);
     dic.kind = disc_kind;
     dic.input_size = F;
     dic.hidden_size = 8;
@@ -78,19 +52,10 @@ static void world_make(world *w, int disc_kind, const grugan_trainer_config *tc,
     dic.channels = 4;
     dic.conv_layers = 2;
     dic.seed = 12;
-    ck_assert_msg(grugan_discriminator_create(NULL, &dic, &w->disc, &err) == GRUGAN_OK, "%s",
-                  err.message);
-    ck_assert_int_eq(grugan_optimizer_create(NULL, &oc, grugan_generator_params(w->gen),
-                                             &w->gen_opt, &err),
-                     GRUGAN_OK);
-    ck_assert_int_eq(grugan_optimizer_create(NULL, &oc, grugan_discriminator_params(w->disc),
-                                             &w->disc_opt, &err),
-                     GRUGAN_OK);
     cfg.batch_size = B;
     cfg.threads = threads;
-    ck_assert_msg(grugan_trainer_create(NULL, &cfg, w->gen, w->disc, w->gen_opt, w->disc_opt,
-                                        w->data, &w->tr, &err) == GRUGAN_OK,
-                  "%s", err.message);
+    gan_world_make(w, NULL, x, N, T, F, 3, &gc, &dic, &cfg);
+    free(x);
 }
 
 /* All parameters of both models, flat, into a new array. */
@@ -136,7 +101,7 @@ START_TEST(steps_update_both_models_and_report_progress)
     ck_assert_uint_eq(p.step, N / B);
     free(before);
     free(after);
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 
@@ -166,7 +131,7 @@ START_TEST(callback_stops_the_run_and_leaves_it_usable)
     ck_assert_uint_gt(size, 0);
     ck_assert_int_eq(grugan_trainer_set_callback(w.tr, NULL, NULL), GRUGAN_OK);
     run_steps(&w, 2);
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 
@@ -213,8 +178,8 @@ static void check_resume(int disc_kind, int use_file)
     free(wa);
     free(wb);
     free(buf);
-    world_free(&a);
-    world_free(&b);
+    gan_world_free(&a);
+    gan_world_free(&b);
 }
 
 START_TEST(resume_from_a_buffer_is_exact)
@@ -243,8 +208,8 @@ START_TEST(same_seed_is_bit_identical_at_one_and_two_threads)
     ck_assert_int_eq(memcmp(wa, wb, na * sizeof *wa), 0);
     free(wa);
     free(wb);
-    world_free(&a);
-    world_free(&b);
+    gan_world_free(&a);
+    gan_world_free(&b);
 }
 END_TEST
 
@@ -291,7 +256,7 @@ START_TEST(non_finite_values_stop_or_skip_and_never_update)
         for (size_t i = 0; i < 8; i++) huge[i] = 3.0e38f;
         ck_assert_int_eq(grugan_params_write(d, head, huge, 8), GRUGAN_OK);
         step_applies_the_policy(&w, policies[k], "step 1");
-        world_free(&w);
+        gan_world_free(&w);
     }
 }
 END_TEST
@@ -309,7 +274,7 @@ START_TEST(an_overflowing_update_follows_the_policy)
         world_make(&w, GRUGAN_DISC_GRU, &tc, 1);
         ck_assert_int_eq(grugan_optimizer_set(w.disc_opt, GRUGAN_KEY_LR, FLT_MAX), GRUGAN_OK);
         step_applies_the_policy(&w, policies[k], "discriminator update");
-        world_free(&w);
+        gan_world_free(&w);
     }
 }
 END_TEST
@@ -354,7 +319,7 @@ START_TEST(bad_arguments_are_refused)
     ck_assert_int_eq(grugan_trainer_load_buffer(w.tr, "garbage!", 8), GRUGAN_E_FORMAT);
     ck_assert_int_gt((int)strlen(grugan_trainer_message(w.tr)), 0);
     grugan_trainer_free(NULL);
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 
@@ -366,7 +331,7 @@ static float *weights_after_two_steps(const grugan_trainer_config *tc, size_t *n
     world_make(&w, GRUGAN_DISC_GRU, tc, 1);
     run_steps(&w, 2);
     all = snapshot(&w, n);
-    world_free(&w);
+    gan_world_free(&w);
     return all;
 }
 
@@ -419,8 +384,8 @@ START_TEST(a_checkpoint_of_another_architecture_is_refused)
     free(before);
     free(after);
     free(buf);
-    world_free(&a);
-    world_free(&b);
+    gan_world_free(&a);
+    gan_world_free(&b);
 }
 END_TEST
 
@@ -453,7 +418,7 @@ START_TEST(a_generator_loads_from_a_training_checkpoint)
     free(b);
     free(buf);
     grugan_generator_free(g);
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 
@@ -536,7 +501,7 @@ START_TEST(training_from_a_file_brings_samples_closer_to_the_data)
     after = statistics_gap(&w, n, STEPS, FEAT);
     ck_assert_msg(after < 0.5 * before, "statistics gap %.4f before training, %.4f after", before,
                   after);
-    world_free(&w);
+    gan_world_free(&w);
 }
 END_TEST
 

@@ -96,3 +96,40 @@ void grads_read_all(const grugan_params *p, float *g)
         off += count;
     }
 }
+
+void gan_world_make(gan_world *w, grugan_context *ctx, const float *x, size_t n, size_t T,
+                    size_t F, uint64_t data_seed, const grugan_generator_config *gc,
+                    const grugan_discriminator_config *dic, const grugan_trainer_config *tc)
+{
+    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
+    grugan_error err = {0, ""};
+    memset(w, 0, sizeof *w);
+    dc.seed = data_seed;
+    ck_assert_msg(grugan_dataset_from_array(ctx, &dc, x, n, T, F, NULL, 0, NULL, &w->data,
+                                            &err) == GRUGAN_OK,
+                  "dataset: %s", err.message);
+    ck_assert_msg(grugan_generator_create(ctx, gc, &w->gen, &err) == GRUGAN_OK, "generator: %s",
+                  err.message);
+    ck_assert_msg(grugan_discriminator_create(ctx, dic, &w->disc, &err) == GRUGAN_OK,
+                  "discriminator: %s", err.message);
+    ck_assert_msg(grugan_optimizer_create(ctx, NULL, grugan_generator_params(w->gen),
+                                          &w->gen_opt, &err) == GRUGAN_OK,
+                  "optimizer: %s", err.message);
+    ck_assert_msg(grugan_optimizer_create(ctx, NULL, grugan_discriminator_params(w->disc),
+                                          &w->disc_opt, &err) == GRUGAN_OK,
+                  "optimizer: %s", err.message);
+    ck_assert_msg(grugan_trainer_create(ctx, tc, w->gen, w->disc, w->gen_opt, w->disc_opt,
+                                        w->data, &w->tr, &err) == GRUGAN_OK,
+                  "trainer: %s", err.message);
+}
+
+void gan_world_free(gan_world *w)
+{
+    grugan_trainer_free(w->tr);
+    grugan_optimizer_free(w->gen_opt);
+    grugan_optimizer_free(w->disc_opt);
+    grugan_generator_free(w->gen);
+    grugan_discriminator_free(w->disc);
+    grugan_dataset_free(w->data);
+    memset(w, 0, sizeof *w);
+}

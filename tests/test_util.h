@@ -1,5 +1,6 @@
 /* test_util.h - helpers shared by the test files: checked allocation of test
- * arrays, and a context whose allocator counts and can fail on purpose. */
+ * arrays, a context whose allocator counts and can fail on purpose, and a
+ * small GAN with every handle a trainer needs. */
 #ifndef GRUGAN_TEST_UTIL_H
 #define GRUGAN_TEST_UTIL_H
 
@@ -41,5 +42,25 @@ void counting_free_fn(void *ptr, void *user);
 
 /* A new context allocating through *counts (zeroed first). */
 grugan_context *counting_context(counting_alloc *counts);
+
+/* Every handle of a training run: a dataset, both models, two default Adam
+ * optimizers and a trainer, all from the context ctx (NULL: the default; not
+ * owned). */
+typedef struct gan_world {
+    grugan_dataset *data;
+    grugan_generator *gen;
+    grugan_discriminator *disc;
+    grugan_optimizer *gen_opt, *disc_opt;
+    grugan_trainer *tr;
+} gan_world;
+
+/* Creates them from x (n, T, F) (dataset seed data_seed, min-max scaled) and
+ * the three configurations; the test fails if any creation does. */
+void gan_world_make(gan_world *w, grugan_context *ctx, const float *x, size_t n, size_t T,
+                    size_t F, uint64_t data_seed, const grugan_generator_config *gc,
+                    const grugan_discriminator_config *dic, const grugan_trainer_config *tc);
+
+/* Frees every handle (not the context) and zeroes *w. */
+void gan_world_free(gan_world *w);
 
 #endif
