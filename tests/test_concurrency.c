@@ -188,13 +188,15 @@ static void assert_same(const run *a, const run *b)
     }
 }
 
-static void concurrent_equals_sequential(const int *threads)
+/* RUNS runs one after another, each with seq_threads[i] threads, give the
+ * bits of the same runs done at the same time with par_threads[i]. */
+static void concurrent_equals_sequential(const int *seq_threads, const int *par_threads)
 {
     run seq[RUNS], par[RUNS];
     pthread_t tid[RUNS];
     pthread_barrier_t start;
-    runs_init(seq, threads);
-    runs_init(par, threads);
+    runs_init(seq, seq_threads);
+    runs_init(par, par_threads);
     for (int i = 0; i < RUNS; i++) train(&seq[i]);
     ck_assert_int_eq(pthread_barrier_init(&start, NULL, RUNS), 0);
     for (int i = 0; i < RUNS; i++) {
@@ -214,7 +216,7 @@ static void concurrent_equals_sequential(const int *threads)
 START_TEST(threads_each_with_their_own_handles_match_sequential_runs)
 {
     static const int one[RUNS] = {1, 1, 1};
-    concurrent_equals_sequential(one);
+    concurrent_equals_sequential(one, one);
 }
 END_TEST
 
@@ -223,22 +225,7 @@ END_TEST
 START_TEST(threads_with_inner_threads_match_single_threaded_runs)
 {
     static const int one[RUNS] = {1, 1, 1}, two[RUNS] = {2, 2, 2};
-    run seq[RUNS], par[RUNS];
-    pthread_t tid[RUNS];
-    pthread_barrier_t start;
-    runs_init(seq, one);
-    runs_init(par, two);
-    for (int i = 0; i < RUNS; i++) train(&seq[i]);
-    ck_assert_int_eq(pthread_barrier_init(&start, NULL, RUNS), 0);
-    for (int i = 0; i < RUNS; i++) {
-        par[i].start = &start;
-        ck_assert_int_eq(pthread_create(&tid[i], NULL, train, &par[i]), 0);
-    }
-    for (int i = 0; i < RUNS; i++) ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
-    pthread_barrier_destroy(&start);
-    assert_same(seq, par);
-    runs_free(seq);
-    runs_free(par);
+    concurrent_equals_sequential(one, two);
 }
 END_TEST
 
