@@ -937,10 +937,15 @@ typedef struct grugan_dataset_config {
                                    every source; NULL: all */
     size_t num_columns;       /**< entries in columns */
     uint64_t seed;            /**< seed of the minibatch order */
+    float holdout;            /**< share of the sequences held out of the minibatch stream
+                                   (for model selection, see the trainer), in [0, 0.5]:
+                                   sequence i is held out when floor((i+1) h) > floor(i h),
+                                   so floor(N h) of them spread evenly over the data (for
+                                   0.1: sequences 9, 19, 29 and so on); 0: none */
 } grugan_dataset_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */
-#define GRUGAN_DATASET_CONFIG_INIT { sizeof(grugan_dataset_config), 0, 0, 0, 0, 0, 0, 0, 0 }
+#define GRUGAN_DATASET_CONFIG_INIT { sizeof(grugan_dataset_config), 0, 0, 0, 0, 0, 0, 0, 0, 0.0f }
 
 /** A dataset (opaque): scaled sequences, scaler, minibatch stream. */
 typedef struct grugan_dataset grugan_dataset;
@@ -993,6 +998,16 @@ GRUGAN_API void grugan_dataset_free(grugan_dataset *ds);
 /** Detail of the last failure on this dataset ("" if none). */
 GRUGAN_API const char *grugan_dataset_message(const grugan_dataset *ds);
 
+/** How many of the N sequences feed the minibatch stream (n_train) and how
+ *  many are held out (n_holdout, 0 without config->holdout); either may be
+ *  NULL. grugan_dataset_get reaches all N. */
+GRUGAN_API int grugan_dataset_split(const grugan_dataset *ds, size_t *n_train,
+                                    size_t *n_holdout);
+
+/** The dataset index (for grugan_dataset_get) of held-out sequence k, 0 ..
+ *  n_holdout-1, in increasing index order; GRUGAN_E_NOTFOUND past them. */
+GRUGAN_API int grugan_dataset_holdout_index(const grugan_dataset *ds, size_t k, size_t *index);
+
 /** Sizes: sequences N, steps T, features F, condition size C (any may be NULL). */
 GRUGAN_API int grugan_dataset_shape(const grugan_dataset *ds, size_t *n, size_t *steps,
                                     size_t *features, size_t *condition_size);
@@ -1019,8 +1034,9 @@ GRUGAN_API int grugan_dataset_get(const grugan_dataset *ds, size_t index, float 
 
 /**
  * The next minibatch of B sequences in shuffled order: each epoch is a fresh
- * permutation drawn from (seed, epoch); a batch never straddles two epochs
- * (the remainder of an epoch smaller than B is skipped), so B <= N.
+ * permutation of the training sequences (all N but the held-out ones) drawn
+ * from (seed, epoch); a batch never straddles two epochs (the remainder of an
+ * epoch smaller than B is skipped), so B <= n_train.
  *   x (B, T, F), conditions (B, C) or NULL, lengths (B) or NULL (T for
  *   datasets without lengths), epoch receives the epoch the batch belongs to
  *   (may be NULL).
@@ -1034,7 +1050,7 @@ GRUGAN_API int grugan_dataset_next_batch(grugan_dataset *ds, size_t batch, float
  *  for checkpoints. */
 GRUGAN_API int grugan_dataset_position(const grugan_dataset *ds, uint64_t *epoch,
                                        uint64_t *offset);
-/** Restores a position returned by grugan_dataset_position (offset 0..N),
+/** Restores a position returned by grugan_dataset_position (offset 0..n_train),
  *  on this or on an identical dataset, to resume its stream exactly. */
 GRUGAN_API int grugan_dataset_set_position(grugan_dataset *ds, uint64_t epoch, uint64_t offset);
 
@@ -1078,6 +1094,23 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * defaults (moment matching at 100, as TimeGAN weighs its moment loss; no
  * label smoothing, no feature matching) are the settings that trained best
  * (docs/QUALITY.md, "Training on Sines").
+ *
+ * Model selection (on by default; select_every negative switches it off): a
+ * GAN's generator keeps moving until the end, so the last one is rarely the
+ * best. Every select_every steps the trainer makes a quick quality estimate
+ * of the generator (grugan_generator_quality, 2 repetitions of 300
+ * iterations, seed 0) against a fixed set of real sequences: the dataset's
+ * held-out ones (grugan_dataset_config.holdout) when there are at least 50,
+ * otherwise all of them; at most 1000, evenly spread. The generator of the
+ * best (lowest) estimate is kept: grugan_trainer_export writes it,
+ * grugan_trainer_best_params reads it, grugan_trainer_restore_best puts it
+ * into the generator, checkpoints carry it, and grugan_generator_load of a
+ * training checkpoint gives it. After `patience` estimates in a row without
+ * a new best, training is finished (GRUGAN_FINISHED_PATIENCE). The
+ * estimates are deterministic, so selection and early stopping give the
+ * same bits for every run and thread count; only max_seconds depends on the
+ * machine. Datasets with fewer than 5 sequences, or with sequences shorter
+ * than T, train without selection. Each estimate allocates its buffers.
  */
 #define GRUGAN_NONFINITE_STOP 0 /**< stop with GRUGAN_E_NONFINITE naming what and when (default) */
 #define GRUGAN_NONFINITE_SKIP 1 /**< skip the update, count it, go on */
@@ -1104,11 +1137,28 @@ typedef struct grugan_trainer_config {
                                    loss (grugan_moment_matching over the T*F values of the
                                    real and generated batch); 0: the default, 100 (as
                                    TimeGAN); negative: none */
+    double max_seconds;       /**< wall-clock budget of training in seconds (steps and
+                                   estimates, summed over runs and resumed runs): run stops
+                                   at the first step that ends past it; 0: none. Where a
+                                   run ends then depends on the machine's speed */
+    int64_t select_every;     /**< model selection: steps between two quality estimates
+                                   (see "Model selection" above); 0: the default, 500;
+                                   negative: no model selection */
+    int64_t patience;         /**< early stopping: run stops after this many estimates in
+                                   a row without a new best; 0: the default, 12;
+                                   negative: never */
 } grugan_trainer_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_TRAINER_CONFIG_INIT \
-    { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f }
+    { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, \
+      0.0, 0, 0 }
+
+/** Why training is finished (grugan_progress.finished). */
+#define GRUGAN_FINISHED_NO       0 /**< not finished */
+#define GRUGAN_FINISHED_STEPS    1 /**< total_steps (or the epochs) are done */
+#define GRUGAN_FINISHED_TIME     2 /**< the max_seconds budget is spent */
+#define GRUGAN_FINISHED_PATIENCE 3 /**< `patience` estimates in a row brought no new best */
 
 /** What the progress callback and grugan_trainer_progress report. */
 typedef struct grugan_progress {
@@ -1124,6 +1174,14 @@ typedef struct grugan_progress {
     float g_grad_norm;         /**< generator gradient norm before clipping */
     double samples_per_second; /**< real + generated sequences per second, last step */
     uint64_t skipped;          /**< updates skipped for non-finite values */
+    double elapsed_seconds;    /**< time spent in steps and estimates, over every run of
+                                   this training (resumed runs included) */
+    uint64_t evaluations;      /**< quality estimates made so far (model selection) */
+    double quality;            /**< the latest estimate (0 best, 0.5 worst); NaN before
+                                   the first */
+    double best_quality;       /**< the best estimate so far; NaN before the first */
+    uint64_t best_step;        /**< the step of the best estimate (its generator is kept) */
+    int32_t finished;          /**< GRUGAN_FINISHED_*: why grugan_trainer_run stops */
 } grugan_progress;
 
 /** Called after each step; a non-zero return stops grugan_trainer_run with
@@ -1159,12 +1217,36 @@ GRUGAN_API int grugan_trainer_set_callback(grugan_trainer *tr, grugan_progress_f
  *  the callback; a non-zero return gives GRUGAN_E_ABORTED after the step. */
 GRUGAN_API int grugan_trainer_step(grugan_trainer *tr);
 
-/** Steps until total_steps (or the epochs) are done, the callback stops it
- *  (GRUGAN_E_ABORTED) or a step fails. Can be called again to continue. */
+/** Steps until training is finished (total_steps or the epochs done, the
+ *  max_seconds budget spent, or `patience` estimates without a new best:
+ *  grugan_progress.finished says which), the callback stops it
+ *  (GRUGAN_E_ABORTED) or a step fails. Can be called again to continue
+ *  after a stop; returns at once when finished. */
 GRUGAN_API int grugan_trainer_run(grugan_trainer *tr);
 
 /** The latest progress (struct_size of `out` must be set by the caller). */
 GRUGAN_API int grugan_trainer_progress(const grugan_trainer *tr, grugan_progress *out);
+
+/** Reads the parameters of the best generator of model selection (flat, as
+ *  grugan_params_read_all of the generator gives them; `count` must equal
+ *  its parameter count): the current generator's before the first estimate
+ *  and when selection is off. */
+GRUGAN_API int grugan_trainer_best_params(const grugan_trainer *tr, float *dst, size_t count);
+
+/** Copies the best generator into the borrowed generator (nothing to do
+ *  before the first estimate or without selection), e.g. to sample from it
+ *  at the end of training; further steps continue from it. */
+GRUGAN_API int grugan_trainer_restore_best(grugan_trainer *tr);
+
+/** Writes a generator-only export (as grugan_generator_save) of the best
+ *  generator, or of the current one before the first estimate and without
+ *  selection, atomically; the borrowed generator is left as it is. */
+GRUGAN_API int grugan_trainer_export(grugan_trainer *tr, const char *path);
+
+/** A quality estimate of the current generator against model selection's
+ *  real sequences, now, as the scheduled ones are made (the selection state
+ *  is not changed); GRUGAN_E_STATE when selection is off. */
+GRUGAN_API int grugan_trainer_estimate(grugan_trainer *tr, double *quality);
 
 /* ------------------------------------------------------------------------- */
 /* Checkpoints (docs/FORMAT.md)                                              */
@@ -1251,6 +1333,31 @@ GRUGAN_API int grugan_predictive_score(grugan_context *ctx, const grugan_metric_
                                        const float *synthetic, size_t n_synth, size_t steps,
                                        size_t features, double *mean, double *std,
                                        grugan_error *err);
+
+/**
+ * A quick estimate of how well a generator's sequences pass for real ones,
+ * for model selection (the trainer's, or a custom loop's): generates n
+ * sequences with the noise of samples 0 .. n-1 for config->seed (sequence i
+ * with condition i when the generator takes one), maps both sets to [0, 1]
+ * with the per-feature minimum and maximum of `real` (generated values
+ * outside are clamped, NaN/Inf ones set to a bound, so a diverged generator
+ * ranks badly instead of failing), and returns their discriminative score
+ * (grugan_discriminative_score) in *quality: 0 best, 0.5 worst.
+ *   real        (n, T, F) in the generator's own (scaled) units, n >= 5
+ *   conditions  (n, C) or NULL (required when the generator takes a condition)
+ *   config      NULL or zero fields: 2 repetitions of 300 iterations, batch
+ *               128, seed 0, 1 thread
+ * The same seed gives every call the same noise, splits and classifier
+ * initialization, so estimates of different generators differ by the
+ * generators only. Costs about repetitions x iterations x 2 x batch x T
+ * GRU-cell steps of a hidden size F/2 (under a second for TimeGAN's Sines);
+ * allocates its buffers per call; uses the generator's forward (what a
+ * previous forward kept for backward is lost), not its noise stream.
+ * Failures go to grugan_generator_message.
+ */
+GRUGAN_API int grugan_generator_quality(grugan_generator *gen, const grugan_metric_config *config,
+                                        const float *real, const float *conditions, size_t n,
+                                        size_t steps, double *quality);
 
 /**
  * Cheap statistics to log during training, each averaged over features:

@@ -607,7 +607,7 @@ static void e_version_leading_zero(doc *d)
 }
 static void e_version_future(doc *d)
 {
-    meta_set(d, "format_version", "2");
+    meta_set(d, "format_version", "3");
 }
 static void e_version_overflow(doc *d)
 {
@@ -740,7 +740,7 @@ static const edit_case edit_cases[] = {
     {"format_version with a leading zero", e_version_leading_zero, GRUGAN_E_FORMAT,
      "metadata 'format_version' is missing or bad"},
     {"format_version from the future", e_version_future, GRUGAN_E_FORMAT,
-     "format version 2 is newer than this library reads (1)"},
+     "format version 3 is newer than this library reads (2)"},
     {"format_version beyond 2^64", e_version_overflow, GRUGAN_E_FORMAT,
      "metadata 'format_version' is missing or bad"},
     {"hidden size 0", e_hidden_zero, GRUGAN_E_FORMAT,

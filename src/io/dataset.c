@@ -8,6 +8,7 @@
 #include "io/npy.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,12 +28,17 @@ struct grugan_dataset {
     float *offset;     /* (F) */
     float *scale;      /* (F), in the allocation of offset */
     uint64_t seed;
-    size_t *order;        /* (N): the permutation of order_epoch */
+    double holdout;       /* share of held-out sequences (is_held_out) */
+    size_t n_train;       /* sequences in the minibatch stream: N minus the held-out ones */
+    size_t *order;        /* (N): the permutation of order_epoch over the n_train training
+                             sequences, then the held-out sequences in index order */
     uint64_t order_epoch;
     bool order_valid;
     uint64_t epoch;       /* the stream's position: the next batch starts at */
     size_t consumed;      /* order[consumed] of epoch `epoch` */
 };
+
+static void split_holdout(grugan_dataset *ds, float holdout);
 
 #define DS_FAIL(ds, code, ...) grugan__fail(&(ds)->obj, (code), __VA_ARGS__)
 
@@ -104,6 +110,9 @@ static int read_config(const grugan_context *ctx, const grugan_dataset_config *c
     if (!cfg->columns && cfg->num_columns != 0)
         return grugan__error_set(ctx, err, GRUGAN_E_INVALID,
                                  "num_columns is %zu but columns is NULL", cfg->num_columns);
+    if (!(cfg->holdout >= 0.0f && cfg->holdout <= 0.5f))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE,
+                                 "holdout is %g, not a share in [0, 0.5]", (double)cfg->holdout);
     return GRUGAN_OK;
 }
 
@@ -328,6 +337,7 @@ static int build(const grugan_context *ctx, const grugan_dataset_config *cfg, co
         goto fail;
     }
     ds->scale = ds->offset + F;
+    split_holdout(ds, cfg->holdout);
     if (src->lengths) memcpy(ds->lengths, src->lengths, N * sizeof(size_t));
     if ((rc = copy_source(ds, src, err)) != GRUGAN_OK) goto fail;
     fit_and_scale(ds, cfg->scaling);
@@ -337,6 +347,35 @@ static int build(const grugan_context *ctx, const grugan_dataset_config *cfg, co
 fail:
     release(ds);
     return rc;
+}
+
+/*
+ * The held-out sequences of a share h: sequence i is held out when
+ * floor((i + 1) h) > floor(i h), which spreads floor(N h) of them evenly over
+ * the dataset (every 1/h-th: for h = 0.1 the sequences 9, 19, 29, ...), so
+ * that the windows of a series are held out from its whole time span.
+ */
+static bool is_held_out(const grugan_dataset *ds, size_t i)
+{
+    const double h = ds->holdout;
+    return h > 0.0 && floor((double)(i + 1) * h) > floor((double)i * h);
+}
+
+/* Counts the training sequences and puts the held-out ones, in index order,
+ * at the end of `order` (make_order shuffles only the part before them). */
+static void split_holdout(grugan_dataset *ds, float holdout)
+{
+    size_t hold;
+    ds->holdout = holdout;
+    ds->n_train = 0;
+    for (size_t i = 0; i < ds->n; i++) ds->n_train += !is_held_out(ds, i);
+    if (ds->n_train == 0) { /* N = 1 with h = 0.5: keep it for training */
+        ds->holdout = 0.0;
+        ds->n_train = ds->n;
+    }
+    hold = ds->n_train;
+    for (size_t i = 0; i < ds->n; i++)
+        if (is_held_out(ds, i)) ds->order[hold++] = i;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -636,6 +675,28 @@ int grugan_dataset_get(const grugan_dataset *ds, size_t index, float *x, float *
     return GRUGAN_OK;
 }
 
+int grugan_dataset_split(const grugan_dataset *ds, size_t *n_train, size_t *n_holdout)
+{
+    if (!grugan__object_is(ds, GRUGAN__MAGIC_DATASET)) return GRUGAN_E_INVALID;
+    if (n_train) *n_train = ds->n_train;
+    if (n_holdout) *n_holdout = ds->n - ds->n_train;
+    return GRUGAN_OK;
+}
+
+int grugan_dataset_holdout_index(const grugan_dataset *ds, size_t k, size_t *index)
+{
+    grugan__object *obj;
+    if (!grugan__object_is(ds, GRUGAN__MAGIC_DATASET)) return GRUGAN_E_INVALID;
+    obj = (grugan__object *)&ds->obj;
+    grugan__clear(obj);
+    if (!index) return grugan__fail(obj, GRUGAN_E_INVALID, "index is NULL");
+    if (k >= ds->n - ds->n_train)
+        return grugan__fail(obj, GRUGAN_E_NOTFOUND, "no held-out sequence %zu (there are %zu)",
+                            k, ds->n - ds->n_train);
+    *index = ds->order[ds->n_train + k];
+    return GRUGAN_OK;
+}
+
 /* ------------------------------------------------------------------------- */
 /* The minibatch stream                                                      */
 /* ------------------------------------------------------------------------- */
@@ -686,8 +747,11 @@ static void make_order(grugan_dataset *ds, uint64_t epoch)
     s.epoch = epoch;
     s.next_block = 0;
     s.used = 4;
-    for (size_t i = 0; i < ds->n; i++) order[i] = i;
-    for (size_t i = ds->n - 1; i > 0; i--) {
+    /* each epoch shuffles the training part from its sorted order, so the
+     * permutation is a function of (seed, epoch) alone */
+    for (size_t i = 0, k = 0; i < ds->n; i++)
+        if (!is_held_out(ds, i)) order[k++] = i;
+    for (size_t i = ds->n_train - 1; i > 0; i--) {
         const size_t j = stream_below(&s, (uint32_t)(i + 1));
         const size_t tmp = order[i];
         order[i] = order[j];
@@ -704,10 +768,10 @@ int grugan_dataset_next_batch(grugan_dataset *ds, size_t batch, float *x, float 
     CHECK_DS(ds);
     tf = ds->steps * ds->features;
     if (!x) return DS_FAIL(ds, GRUGAN_E_INVALID, "x is NULL");
-    if (batch == 0 || batch > ds->n)
-        return DS_FAIL(ds, GRUGAN_E_SIZE, "batch %zu is not in 1..%zu (the sequences)", batch,
-                       ds->n);
-    if (batch > ds->n - ds->consumed) {
+    if (batch == 0 || batch > ds->n_train)
+        return DS_FAIL(ds, GRUGAN_E_SIZE, "batch %zu is not in 1..%zu (the training sequences)",
+                       batch, ds->n_train);
+    if (batch > ds->n_train - ds->consumed) {
         ds->epoch++;
         ds->consumed = 0;
     }
@@ -732,9 +796,9 @@ int grugan_dataset_position(const grugan_dataset *ds, uint64_t *epoch, uint64_t 
 int grugan_dataset_set_position(grugan_dataset *ds, uint64_t epoch, uint64_t offset)
 {
     CHECK_DS(ds);
-    if (offset > ds->n)
-        return DS_FAIL(ds, GRUGAN_E_RANGE, "offset %llu exceeds the %zu sequences",
-                       (unsigned long long)offset, ds->n);
+    if (offset > ds->n_train)
+        return DS_FAIL(ds, GRUGAN_E_RANGE, "offset %llu exceeds the %zu training sequences",
+                       (unsigned long long)offset, ds->n_train);
     ds->epoch = epoch;
     ds->consumed = (size_t)offset;
     return GRUGAN_OK;

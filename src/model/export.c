@@ -255,10 +255,10 @@ int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t
     grugan_generator *gen = NULL;
     grugan__st_file f;
     grugan_params *p;
-    const char *format, *scaler_prefix;
+    const char *format, *scaler_prefix, *weights_prefix = "generator.";
     char msg[GRUGAN__MESSAGE_CAP];
     float *tmp = NULL;
-    bool *used = NULL;
+    bool *used = NULL, is_export;
     uint64_t version;
     int rc;
 
@@ -272,7 +272,8 @@ int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t
     rc = grugan__st_decode(c, buffer, size, &f, msg, sizeof msg);
     if (rc != GRUGAN_OK) return grugan__error_set(c, err, rc, "generator file: %s", msg);
     format = grugan__st_meta_get(&f, "format");
-    if (!format || (strcmp(format, EXPORT_FORMAT) != 0 && strcmp(format, "libgrugan-trainer") != 0)) {
+    is_export = format && strcmp(format, EXPORT_FORMAT) == 0;
+    if (!format || (!is_export && strcmp(format, GRUGAN__CHECKPOINT_FORMAT) != 0)) {
         rc = grugan__error_set(c, err, GRUGAN_E_FORMAT,
                                "generator file: metadata 'format' is neither %s nor "
                                "libgrugan-trainer",
@@ -280,7 +281,7 @@ int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t
         goto done;
     }
     if (!grugan__st_meta_u64(&f, "format_version", &version) || version == 0 ||
-        version > EXPORT_VERSION) {
+        version > (is_export ? EXPORT_VERSION : GRUGAN__CHECKPOINT_VERSION)) {
         rc = grugan__error_set(c, err, GRUGAN_E_FORMAT,
                                "generator file: format_version is missing, bad or newer than "
                                "this library reads");
@@ -315,12 +316,18 @@ int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t
         rc = grugan__error_set(c, err, GRUGAN_E_NOMEM, "cannot allocate while loading");
         goto done;
     }
+    /* a training checkpoint with model selection gives its best generator */
+    if (!is_export) {
+        char name[GRUGAN__NAME_CAP + 24];
+        snprintf(name, sizeof name, GRUGAN__BEST_PREFIX "generator.%s", p->tensors[0].name);
+        if (grugan__st_find(&f, name)) weights_prefix = GRUGAN__BEST_PREFIX "generator.";
+    }
     for (size_t i = 0; i < p->n_tensors; i++) {
         const grugan__tensor *pt = &p->tensors[i];
-        char name[GRUGAN__NAME_CAP + 16];
+        char name[GRUGAN__NAME_CAP + 24];
         const grugan__st_entry *e;
         bool same;
-        snprintf(name, sizeof name, "generator.%s", pt->name);
+        snprintf(name, sizeof name, "%s%s", weights_prefix, pt->name);
         e = grugan__st_find(&f, name);
         same = e && e->ndim == pt->ndim;
         for (size_t d = 0; same && d < pt->ndim; d++) same = e->shape[d] == pt->shape[d];
@@ -339,7 +346,7 @@ int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t
         used[e - f.entries] = true;
     }
     /* the scaler: an export's own, or a training checkpoint's dataset scaler */
-    scaler_prefix = strcmp(format, EXPORT_FORMAT) == 0 ? "generator.scaler_" : "dataset.scaler_";
+    scaler_prefix = is_export ? "generator.scaler_" : "dataset.scaler_";
     {
         char on[40], sn[40];
         const grugan__st_entry *eo, *es;
@@ -368,7 +375,7 @@ int grugan_generator_load_buffer(grugan_context *ctx, const void *buffer, size_t
         }
     }
     /* an export holds nothing else; a training checkpoint holds more */
-    if (strcmp(format, EXPORT_FORMAT) == 0)
+    if (is_export)
         for (size_t i = 0; i < f.n_entries; i++)
             if (!used[i]) {
                 rc = grugan__error_set(c, err, GRUGAN_E_FORMAT,

@@ -10,6 +10,14 @@
 
 #include <stddef.h>
 
+/* The training checkpoint's format name and the newest version read
+ * (train/checkpoint.c writes it; grugan_generator_load reads its generator).
+ * Version 2 added the clock and model selection's state, and the best
+ * generator's tensors under GRUGAN__BEST_PREFIX. */
+#define GRUGAN__CHECKPOINT_FORMAT "libgrugan-trainer"
+#define GRUGAN__CHECKPOINT_VERSION 2
+#define GRUGAN__BEST_PREFIX "best."
+
 /* Most architecture entries of one model; key and value capacities. */
 #define GRUGAN__ARCH_MAX 16
 #define GRUGAN__ARCH_KEY_CAP 48

@@ -7,17 +7,20 @@
 #include "train/trainer_internal.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#define FORMAT_NAME "libgrugan-trainer"
-#define FORMAT_VERSION 1
+#define FORMAT_NAME GRUGAN__CHECKPOINT_FORMAT
+#define FORMAT_VERSION GRUGAN__CHECKPOINT_VERSION
 /* Largest checkpoint file read. */
 #define CHECKPOINT_CAP ((size_t)1 << 34)
 
 #define FAIL(tr, code, ...) grugan__fail(&(tr)->obj, (code), __VA_ARGS__)
 
-enum { META_COUNT = 11, META_VALUE_CAP = 32 };
+/* META_V1 counters (format version 1), then META_V2 - META_V1 more since
+ * version 2, then the three strings. */
+enum { META_V1 = 8, META_V2 = 14, META_COUNT = 17, META_VALUE_CAP = 32 };
 
 /* Everything a checkpoint holds besides the two parameter sets, gathered
  * before writing or validated before applying. */
@@ -27,6 +30,9 @@ typedef struct state {
     uint64_t gen_opt_steps, disc_opt_steps;
     float *scaler; /* (2F): offset, then scale */
     uint64_t step, skipped, epoch, noise_position, data_epoch, data_offset;
+    /* version 2: the clock, and model selection's state (the two estimates
+     * as the bits of their IEEE doubles, so that they resume exactly) */
+    uint64_t elapsed_us, evaluations, best_step, since_best, quality_bits, best_quality_bits;
 } state;
 
 static void state_release(const grugan_context *ctx, state *s)
@@ -59,23 +65,47 @@ static const char *const meta_keys[META_COUNT] = {
     "step",          "skipped",           "epoch",
     "generator.noise_position", "dataset.epoch", "dataset.offset",
     "generator_optimizer.steps", "discriminator_optimizer.steps",
+    "elapsed_microseconds", "selection.evaluations", "selection.best_step",
+    "selection.since_best", "selection.quality_bits", "selection.best_quality_bits",
     "format",        "format_version",    "library_version",
 };
 
 static uint64_t *meta_field(state *s, size_t i)
 {
-    uint64_t *fields[8] = {&s->step,        &s->skipped,     &s->epoch,
-                           &s->noise_position, &s->data_epoch, &s->data_offset,
-                           &s->gen_opt_steps, &s->disc_opt_steps};
-    return i < 8 ? fields[i] : NULL;
+    uint64_t *fields[META_V2] = {&s->step,        &s->skipped,     &s->epoch,
+                                 &s->noise_position, &s->data_epoch, &s->data_offset,
+                                 &s->gen_opt_steps, &s->disc_opt_steps,
+                                 &s->elapsed_us,  &s->evaluations, &s->best_step,
+                                 &s->since_best,  &s->quality_bits, &s->best_quality_bits};
+    return i < META_V2 ? fields[i] : NULL;
+}
+
+static uint64_t double_bits(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static double bits_double(uint64_t u)
+{
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Whether the trainer holds a best generator to save. */
+static bool has_best(const grugan_trainer *tr)
+{
+    return tr->sel_n && tr->progress.evaluations;
 }
 
 /* ---- save ------------------------------------------------------------------------ */
 
 /* Adds the tensors of a parameter set under prefix; names go to `names`
  * (capacity GRUGAN__NAME_CAP + 16 each). */
-static void add_params(const grugan_params *p, const char *prefix, grugan__st_tensor *t,
-                       char (*names)[GRUGAN__NAME_CAP + 16], size_t *n)
+static void add_params(const grugan_params *p, const float *values, const char *prefix,
+                       grugan__st_tensor *t, char (*names)[GRUGAN__NAME_CAP + 24], size_t *n)
 {
     for (size_t i = 0; i < p->n_tensors; i++) {
         const grugan__tensor *pt = &p->tensors[i];
@@ -83,7 +113,7 @@ static void add_params(const grugan_params *p, const char *prefix, grugan__st_te
         t[*n].name = names[*n];
         t[*n].ndim = pt->ndim;
         t[*n].shape = pt->shape;
-        t[*n].data = p->values + pt->offset;
+        t[*n].data = values + pt->offset;
         (*n)++;
     }
 }
@@ -94,9 +124,9 @@ static int encode(grugan_trainer *tr, grugan__json_out *out)
     const grugan_context *ctx = tr->obj.ctx;
     const grugan_params *gp = grugan_generator_params(tr->gen);
     const grugan_params *dp = grugan_discriminator_params(tr->disc);
-    size_t n_tensors = gp->n_tensors + dp->n_tensors + 4, n = 0;
+    size_t n_tensors = 2 * gp->n_tensors + dp->n_tensors + 4, n = 0;
     size_t shapes[4][1];
-    char (*names)[GRUGAN__NAME_CAP + 16];
+    char (*names)[GRUGAN__NAME_CAP + 24];
     char values[META_COUNT][META_VALUE_CAP];
     grugan__st_meta meta[META_COUNT + 2 * GRUGAN__ARCH_MAX];
     grugan__arch gen_arch, disc_arch;
@@ -120,9 +150,16 @@ static int encode(grugan_trainer *tr, grugan__json_out *out)
     s.step = tr->progress.step;
     s.skipped = tr->progress.skipped;
     s.epoch = tr->progress.epoch;
+    s.elapsed_us = (uint64_t)llround(tr->progress.elapsed_seconds * 1e6);
+    s.evaluations = tr->progress.evaluations;
+    s.best_step = tr->progress.best_step;
+    s.since_best = tr->since_best;
+    s.quality_bits = double_bits(tr->progress.quality);
+    s.best_quality_bits = double_bits(tr->progress.best_quality);
 
-    add_params(gp, "generator.", t, names, &n);
-    add_params(dp, "discriminator.", t, names, &n);
+    add_params(gp, gp->values, "generator.", t, names, &n);
+    add_params(dp, dp->values, "discriminator.", t, names, &n);
+    if (has_best(tr)) add_params(gp, tr->best, GRUGAN__BEST_PREFIX "generator.", t, names, &n);
     shapes[0][0] = s.gen_opt_n;
     shapes[1][0] = s.disc_opt_n;
     shapes[2][0] = tr->F;
@@ -254,18 +291,19 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
     const grugan_context *ctx = tr->obj.ctx;
     grugan_params *gp = grugan_generator_params(tr->gen);
     grugan_params *dp = grugan_discriminator_params(tr->disc);
-    const grugan__st_entry **gen_e = NULL, **disc_e = NULL;
+    const grugan__st_entry **gen_e = NULL, **disc_e = NULL, **best_e = NULL;
     const grugan__st_entry *e;
     grugan__st_file f;
     bool *used = NULL;
     float *scratch = NULL, *current = NULL;
-    size_t biggest = 2 * tr->F;
+    size_t biggest = 2 * tr->F, n_train;
     char msg[GRUGAN__MESSAGE_CAP];
     const char *v;
     uint64_t version;
     state s;
     int rc;
 
+    grugan_dataset_split(tr->data, &n_train, NULL);
     rc = grugan__st_decode(ctx, data, size, &f, msg, sizeof msg);
     if (rc != GRUGAN_OK) return FAIL(tr, rc, "checkpoint: %s", msg);
     if ((rc = state_alloc(tr, &s)) != GRUGAN_OK) {
@@ -304,27 +342,42 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
             goto done;
         }
     }
-    for (size_t i = 0; i < 8; i++)
+    /* version 1 has no clock and no selection: they start afresh */
+    s.quality_bits = s.best_quality_bits = double_bits(NAN);
+    for (size_t i = 0; i < (version >= 2 ? META_V2 : META_V1); i++)
         if (!grugan__st_meta_u64(&f, meta_keys[i], meta_field(&s, i))) {
             rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: metadata '%s' is missing or not a count",
                       meta_keys[i]);
             goto done;
         }
+    if (s.evaluations && (s.best_step > s.step || s.since_best > s.evaluations ||
+                          isnan(bits_double(s.best_quality_bits)))) {
+        rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: model selection's state is inconsistent");
+        goto done;
+    }
 
     for (size_t i = 0; i < f.n_entries; i++)
         if (f.entries[i].count > biggest) biggest = f.entries[i].count;
     used = grugan__calloc(ctx, f.n_entries ? f.n_entries : 1, sizeof *used);
     gen_e = grugan__calloc(ctx, gp->n_tensors, sizeof *gen_e);
     disc_e = grugan__calloc(ctx, dp->n_tensors, sizeof *disc_e);
+    best_e = grugan__calloc(ctx, gp->n_tensors, sizeof *best_e);
     scratch = grugan__calloc(ctx, biggest, sizeof *scratch);
     current = grugan__calloc(ctx, 2 * tr->F, sizeof *current);
-    if (!used || !gen_e || !disc_e || !scratch || !current) {
+    if (!used || !gen_e || !disc_e || !best_e || !scratch || !current) {
         rc = FAIL(tr, GRUGAN_E_NOMEM, "cannot allocate while loading the checkpoint");
         goto done;
     }
     if ((rc = check_params(tr, &f, used, gp, "generator.", gen_e, scratch)) != GRUGAN_OK ||
         (rc = check_params(tr, &f, used, dp, "discriminator.", disc_e, scratch)) != GRUGAN_OK)
         goto done;
+    /* the best generator: there exactly when estimates were made; kept only
+     * when this trainer selects (otherwise checked and left) */
+    if (s.evaluations) {
+        if ((rc = check_params(tr, &f, used, gp, GRUGAN__BEST_PREFIX "generator.", best_e,
+                               scratch)) != GRUGAN_OK)
+            goto done;
+    }
     if (s.gen_opt_n) {
         if (!(e = expect(tr, &f, used, "generator_optimizer.state", 1, &s.gen_opt_n, &rc))) goto done;
         grugan__st_copy(e, s.gen_opt_state);
@@ -355,7 +408,7 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
             rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: unexpected tensor '%s'", f.entries[i].name);
             goto done;
         }
-    if (s.data_offset > tr->n_sequences) {
+    if (s.data_offset > n_train) {
         rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: dataset offset %" PRIu64 " out of range",
                   s.data_offset);
         goto done;
@@ -373,9 +426,22 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
     tr->progress.step = s.step;
     tr->progress.skipped = s.skipped;
     tr->progress.epoch = s.epoch;
+    tr->progress.elapsed_seconds = (double)s.elapsed_us * 1e-6;
+    if (tr->sel_n) {
+        tr->progress.evaluations = s.evaluations;
+        tr->progress.best_step = s.best_step;
+        tr->progress.quality = bits_double(s.quality_bits);
+        tr->progress.best_quality = bits_double(s.best_quality_bits);
+        tr->since_best = s.since_best;
+        if (s.evaluations)
+            for (size_t i = 0; i < gp->n_tensors; i++)
+                grugan__st_copy(best_e[i], tr->best + gp->tensors[i].offset);
+    }
+    grugan__trainer_update_finished(tr);
     rc = GRUGAN_OK;
 done:
     grugan__free(ctx, used);
+    grugan__free(ctx, best_e);
     grugan__free(ctx, gen_e);
     grugan__free(ctx, disc_e);
     grugan__free(ctx, scratch);

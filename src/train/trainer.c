@@ -29,6 +29,7 @@ static double now_seconds(void)
 static void release_buffers(grugan_trainer *tr)
 {
     const grugan_context *ctx = tr->obj.ctx;
+    grugan__selection_release(tr);
     grugan__free(ctx, tr->x);
     grugan__free(ctx, tr->cond);
     grugan__free(ctx, tr->len);
@@ -90,6 +91,9 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "feature_matching must be finite");
     if (!isfinite(c->moment_matching))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "moment_matching must be finite");
+    if (!(c->max_seconds >= 0.0) || !isfinite(c->max_seconds))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE,
+                                 "max_seconds must be finite and >= 0 (0: no budget)");
     if (c->nonfinite_policy != GRUGAN_NONFINITE_STOP && c->nonfinite_policy != GRUGAN_NONFINITE_SKIP)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "nonfinite_policy %d is unknown",
                                  (int)c->nonfinite_policy);
@@ -149,7 +153,7 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     const grugan_context *c = ctx ? ctx : grugan__default_context();
     grugan_trainer_config cfg;
     grugan_trainer *tr;
-    size_t n, T, F, C;
+    size_t n, n_train, T, F, C;
     int rc;
 
     if (err) {
@@ -183,12 +187,13 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     cfg.moment_matching = resolve_weight(cfg.moment_matching, DEFAULT_MOMENT_MATCHING);
 
     grugan_dataset_shape(data, &n, &T, &F, &C);
+    grugan_dataset_split(data, &n_train, NULL);
     if ((rc = check_handles_agree(c, gen, disc, gen_opt, disc_opt, F, C, err)) != GRUGAN_OK)
         return rc;
-    if (cfg.batch_size > n)
+    if (cfg.batch_size > n_train)
         return grugan__error_set(c, err, GRUGAN_E_SIZE,
-                                 "batch_size %zu exceeds the dataset's %zu sequences",
-                                 cfg.batch_size, n);
+                                 "batch_size %zu exceeds the dataset's %zu training sequences",
+                                 cfg.batch_size, n_train);
     tr = grugan__calloc(c, 1, sizeof *tr);
     if (!tr) return grugan__error_set(c, err, GRUGAN_E_NOMEM, "cannot allocate the trainer");
     grugan__object_init(&tr->obj, GRUGAN__MAGIC_TRAINER, c);
@@ -213,7 +218,7 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     if (cfg.total_steps) {
         tr->total_steps = cfg.total_steps;
     } else {
-        uint64_t per_epoch = (uint64_t)(n / tr->B) / cfg.d_steps;
+        uint64_t per_epoch = (uint64_t)(n_train / tr->B) / cfg.d_steps;
         tr->total_steps = cfg.epochs * (per_epoch ? per_epoch : 1);
     }
     if ((rc = allocate_buffers(tr)) != GRUGAN_OK) {
@@ -221,6 +226,7 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
                                tr->B);
         goto fail;
     }
+    if ((rc = grugan__selection_setup(tr, err)) != GRUGAN_OK) goto fail;
     if (cfg.threads > 0) {
         const double th = cfg.threads;
         if (grugan_generator_set(gen, GRUGAN_KEY_THREADS, th) != GRUGAN_OK ||
@@ -248,6 +254,7 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     }
     tr->progress.struct_size = sizeof tr->progress;
     tr->progress.total_steps = tr->total_steps;
+    grugan__trainer_update_finished(tr);
     *out = tr;
     return GRUGAN_OK;
 
@@ -466,7 +473,7 @@ static int generator_update(grugan_trainer *tr)
 
 int grugan_trainer_step(grugan_trainer *tr)
 {
-    double start;
+    double start, spent;
     size_t sequences;
     int rc;
     if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
@@ -476,8 +483,13 @@ int grugan_trainer_step(grugan_trainer *tr)
         if ((rc = discriminator_update(tr)) != GRUGAN_OK) return rc;
     if ((rc = generator_update(tr)) != GRUGAN_OK) return rc;
     tr->progress.step++;
+    spent = fmax(now_seconds() - start, 1e-9);
     sequences = 2 * tr->B * tr->cfg.d_steps + (tr->feat ? 2 : 1) * tr->B;
-    tr->progress.samples_per_second = (double)sequences / fmax(now_seconds() - start, 1e-9);
+    tr->progress.samples_per_second = (double)sequences / spent;
+    rc = grugan__selection_after_step(tr);
+    tr->progress.elapsed_seconds += now_seconds() - start;
+    grugan__trainer_update_finished(tr);
+    if (rc != GRUGAN_OK) return rc;
     if (tr->callback && tr->callback(&tr->progress, tr->callback_user) != 0)
         return FAIL(tr, GRUGAN_E_ABORTED, "stopped by the progress callback after step %llu",
                     (unsigned long long)tr->progress.step);
@@ -487,7 +499,7 @@ int grugan_trainer_step(grugan_trainer *tr)
 int grugan_trainer_run(grugan_trainer *tr)
 {
     if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
-    while (tr->progress.step < tr->total_steps) {
+    while (tr->progress.finished == GRUGAN_FINISHED_NO) {
         int rc = grugan_trainer_step(tr);
         if (rc != GRUGAN_OK) return rc;
     }

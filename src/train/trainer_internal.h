@@ -33,7 +33,23 @@ struct grugan_trainer {
     float *d_moment;   /* (B, T, F) with moment matching, else NULL */
     bool lengths_vary; /* the last real batch had a length below T */
 
+    /* model selection (selection.c); sel_n == 0 when it is off */
+    size_t sel_n;          /* real sequences the estimates compare against */
+    float *sel_real;       /* (sel_n, T, F) */
+    float *sel_cond;       /* (sel_n, C) or NULL */
+    float *best;           /* (generator parameters) the best generator so far */
+    size_t n_gen_params;
+    uint64_t since_best;   /* estimates since the last new best */
+
     grugan_progress progress;
 };
+
+/* Model selection (selection.c). */
+int grugan__selection_setup(grugan_trainer *tr, grugan_error *err);
+void grugan__selection_release(grugan_trainer *tr);
+/* Makes an estimate when one is due after the step just done. */
+int grugan__selection_after_step(grugan_trainer *tr);
+/* Sets progress.finished from the counters, the clock and the patience. */
+void grugan__trainer_update_finished(grugan_trainer *tr);
 
 #endif
