@@ -5,16 +5,20 @@
  * series.
  *
  * Shows: a dataset cut from a long series into overlapping windows (the
- * library reads the file and scales each feature to [0, 1]), every common
- * training choice as an option, driving the trainer one step at a time,
- * saving checkpoints periodically and on Ctrl-C, resuming a run exactly, a
- * generator-only export, and a quick quality check.
+ * library reads the file and scales each feature to [0, 1]) with a share of
+ * them held out for model selection, a time budget that fits the data, every
+ * common training choice as an option, driving the trainer one step at a
+ * time with a progress line (elapsed, time left, the quality estimate),
+ * early stopping, saving checkpoints periodically and on Ctrl-C, resuming a
+ * run exactly, the training curve as CSV and SVG, a generator-only export of
+ * the best generator, and a quick quality check.
  *
  *   train_csv DATA.csv [options]       (train_csv --help lists them)
  */
 #include <grugan.h>
 
 #include "cli.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,11 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct options {
-    const char *data, *checkpoint, *export_path;
+    const char *data, *checkpoint, *export_path, *curve;
     unsigned long seq_len, stride, hidden, layers, noise, d_steps, steps, batch, threads;
-    unsigned long seed, save_every;
+    unsigned long seed, save_every, select_every, patience;
+    double minutes, holdout;         /* negative: the rule (see usage) */
+    int no_selection;
     size_t *columns; /* NULL: all */
     size_t num_columns;
     int header, delimiter, disc, loss, resume;
@@ -58,19 +65,32 @@ static void usage(FILE *f)
         "                     loss (default: the library's, 100; 0: off)\n"
         "  --clip-weights C   clamp discriminator weights to [-C, C] after each update\n"
         "                     (default 0.1 with --loss wasserstein, none otherwise; 0: none)\n"
-        "  --steps N          generator updates in all; a resumed run continues up to N\n"
-        "                     (default 2000)\n"
+        "  --minutes M        training time budget in minutes, over all resumed runs too\n"
+        "                     (default: 10, or 5 below 1000 windows; see docs/QUALITY.md)\n"
+        "  --steps N          stop after N generator updates in all, whichever comes first\n"
+        "                     (default 200000)\n"
         "  --batch B          sequences per minibatch (default 128, at most the windows)\n"
         "  --lr-g X           generator learning rate, Adam (default 1e-3)\n"
         "  --lr-d X           discriminator learning rate, Adam (default 1e-3)\n"
         "  --threads K        threads, 1..256 (default 1)\n"
         "  --seed X           seed of the weights, the noise and the batch order (default 1)\n"
+        "model selection (every estimate scores the generator against held-out windows;\n"
+        "the best generator is what the checkpoint, --export and `sample` give):\n"
+        "  --holdout H        share of the windows held out of training for it (default\n"
+        "                     0.1 when that is at least 50 windows, else 0: all windows)\n"
+        "  --select-every K   steps between two quality estimates (default 500)\n"
+        "  --patience P       stop after P estimates without a new best (default 12;\n"
+        "                     0: never stop early)\n"
+        "  --no-selection     no estimates: the checkpoint holds the last generator\n"
         "output:\n"
         "  --checkpoint PATH  training checkpoint written at the end, every --save-every\n"
         "                     steps and on Ctrl-C (default checkpoint.safetensors)\n"
         "  --save-every N     also save every N steps (default 0: only at the end)\n"
         "  --resume           continue from --checkpoint; give the same data and options\n"
-        "  --export PATH      also write a generator-only export (small; enough to sample)\n");
+        "  --export PATH      also write a generator-only export of the best generator\n"
+        "                     (small; enough to sample)\n"
+        "  --curve PREFIX     write the training curve to PREFIX.csv and PREFIX.svg\n"
+        "                     (default: the checkpoint's path without .safetensors + _curve)\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)
@@ -79,7 +99,8 @@ static int parse_options(int argc, char **argv, options *o)
     static const char *const discs[] = {"gru", "conv1d", NULL};       /* GRUGAN_DISC_* */
     static const char *const losses[] = {"bce", "lsgan", "wasserstein", "hinge", NULL};
     o->seq_len = 24, o->stride = 1, o->hidden = 24, o->layers = 3, o->noise = 0;
-    o->d_steps = 1, o->steps = 2000, o->batch = 128, o->threads = 1, o->seed = 1;
+    o->d_steps = 1, o->steps = 200000, o->batch = 128, o->threads = 1, o->seed = 1;
+    o->minutes = -1, o->holdout = -1, o->patience = (unsigned long)-1; /* -1: the default */
     o->save_every = 0, o->lr_g = 1e-3, o->lr_d = 1e-3, o->clip_weights = -1;
     o->checkpoint = "checkpoint.safetensors";
     for (int i = 1; i < argc; i++) {
@@ -90,8 +111,8 @@ static int parse_options(int argc, char **argv, options *o)
             free(o->columns);
             exit(0);
         }
-        if (strcmp(a, "--resume") == 0) {
-            o->resume = 1;
+        if (strcmp(a, "--resume") == 0 || strcmp(a, "--no-selection") == 0) {
+            *(a[2] == 'r' ? &o->resume : &o->no_selection) = 1;
             continue;
         }
         if (a[0] != '-') {
@@ -124,6 +145,14 @@ static int parse_options(int argc, char **argv, options *o)
             if (!bad && o->moment_matching == 0) o->moment_matching = -1; /* off */
         }
         else if (strcmp(a, "--steps") == 0) bad = cli_count(v, &o->steps) || !o->steps;
+        else if (strcmp(a, "--minutes") == 0)
+            bad = cli_real(v, &o->minutes) || !(o->minutes > 0) || o->minutes > 1e6;
+        else if (strcmp(a, "--holdout") == 0)
+            bad = cli_real(v, &o->holdout) || !(o->holdout >= 0 && o->holdout <= 0.5);
+        else if (strcmp(a, "--select-every") == 0)
+            bad = cli_count(v, &o->select_every) || !o->select_every;
+        else if (strcmp(a, "--patience") == 0) bad = cli_count(v, &o->patience);
+        else if (strcmp(a, "--curve") == 0) o->curve = v;
         else if (strcmp(a, "--batch") == 0) bad = cli_count(v, &o->batch) || !o->batch;
         else if (strcmp(a, "--lr-g") == 0) bad = cli_real(v, &o->lr_g) || !(o->lr_g > 0);
         else if (strcmp(a, "--lr-d") == 0) bad = cli_real(v, &o->lr_d) || !(o->lr_d > 0);
@@ -147,6 +176,53 @@ static int parse_options(int argc, char **argv, options *o)
         fprintf(stderr, "train_csv: no data file given\n");
         return -1;
     }
+    return 0;
+}
+
+/* The default holdout share, when it gives at least MIN_HOLDOUT windows. */
+#define DEFAULT_HOLDOUT 0.1
+#define MIN_HOLDOUT 50
+
+/* The default time budget in minutes: 10, or 5 for fewer than 1000 windows
+ * (docs/QUALITY.md, "Model selection", has the runs behind the rule). */
+static double default_minutes(size_t windows)
+{
+    return windows < 1000 ? 5.0 : 10.0;
+}
+
+static int load_data(const options *o, const grugan_dataset_config *dc, grugan_dataset **data,
+                     grugan_error *err)
+{
+    if (cli_ends_with(o->data, ".npy")) return grugan_dataset_from_npy(NULL, dc, o->data, data, err);
+    return grugan_dataset_from_csv(NULL, dc, o->data, data, err);
+}
+
+/* Writes the curve to PREFIX.csv and PREFIX.svg. */
+static int write_curve(const progress_view *view, const options *o)
+{
+    char prefix[4096], path[4200];
+    const char *ext = ".safetensors";
+    size_t len;
+    if (o->curve) {
+        snprintf(prefix, sizeof prefix, "%s", o->curve);
+    } else {
+        snprintf(prefix, sizeof prefix, "%s", o->checkpoint);
+        len = strlen(prefix);
+        if (len > strlen(ext) && strcmp(prefix + len - strlen(ext), ext) == 0)
+            prefix[len - strlen(ext)] = '\0';
+        strncat(prefix, "_curve", sizeof prefix - strlen(prefix) - 1);
+    }
+    snprintf(path, sizeof path, "%s.csv", prefix);
+    if (progress_write_csv(view, path) != 0) {
+        fprintf(stderr, "train_csv: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s.svg", prefix);
+    if (progress_write_svg(view, path, o->data) != 0) {
+        fprintf(stderr, "train_csv: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    printf("curve:      %s.csv, %s.svg\n", prefix, prefix);
     return 0;
 }
 
@@ -204,16 +280,17 @@ int main(int argc, char **argv)
     grugan_optimizer_config goc = GRUGAN_OPTIMIZER_CONFIG_INIT, doc = GRUGAN_OPTIMIZER_CONFIG_INIT;
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
     grugan_progress p;
+    progress_view view;
     grugan_dataset *data = NULL;
     grugan_generator *gen = NULL;
     grugan_discriminator *disc = NULL;
     grugan_optimizer *gen_opt = NULL, *disc_opt = NULL;
     grugan_trainer *tr = NULL;
-    size_t n, T, F;
-    uint64_t print_every;
+    size_t n, n_train, n_hold, T, F;
     int status = 1;
 
     memset(&o, 0, sizeof o);
+    memset(&view, 0, sizeof view);
     memset(&p, 0, sizeof p);
     p.struct_size = sizeof p;
     if (parse_options(argc, argv, &o) != 0) {
@@ -229,15 +306,29 @@ int main(int argc, char **argv)
     dc.columns = o.columns;
     dc.num_columns = o.num_columns;
     dc.seed = o.seed;
-    if (cli_ends_with(o.data, ".npy"))
-        CHECK(grugan_dataset_from_npy(NULL, &dc, o.data, &data, &err), "data", err.message);
-    else
-        CHECK(grugan_dataset_from_csv(NULL, &dc, o.data, &data, &err), "data", err.message);
+    CHECK(load_data(&o, &dc, &data, &err), "data", err.message);
     grugan_dataset_shape(data, &n, &T, &F, NULL);
-    printf("%s: %zu windows of %zu steps x %zu features\n", o.data, n, T, F);
-    if (o.batch > n) {
-        printf("batch size lowered from %lu to the number of windows, %zu\n", o.batch, n);
-        o.batch = n;
+    if (o.holdout < 0 && !o.no_selection && (double)n * DEFAULT_HOLDOUT >= MIN_HOLDOUT) {
+        /* the default holdout, now that the number of windows is known */
+        grugan_dataset_free(data);
+        data = NULL;
+        dc.holdout = (float)DEFAULT_HOLDOUT;
+        CHECK(load_data(&o, &dc, &data, &err), "data", err.message);
+    } else if (o.holdout > 0) {
+        grugan_dataset_free(data);
+        data = NULL;
+        dc.holdout = (float)o.holdout;
+        CHECK(load_data(&o, &dc, &data, &err), "data", err.message);
+    }
+    grugan_dataset_split(data, &n_train, &n_hold);
+    if (o.minutes < 0) o.minutes = default_minutes(n);
+    printf("%s: %zu windows of %zu steps x %zu features (%zu held out for model selection); "
+           "budget %.1f minutes or %lu steps\n",
+           o.data, n, T, F, n_hold, o.minutes, o.steps);
+    if (o.batch > n_train) {
+        printf("batch size lowered from %lu to the number of training windows, %zu\n", o.batch,
+               n_train);
+        o.batch = n_train;
     }
 
     gc.noise_size = o.noise ? o.noise : F;
@@ -265,6 +356,9 @@ int main(int argc, char **argv)
     tc.total_steps = o.steps;
     tc.threads = (int32_t)o.threads;
     tc.moment_matching = (float)o.moment_matching;
+    tc.max_seconds = 60.0 * o.minutes;
+    tc.select_every = o.no_selection ? -1 : (int64_t)o.select_every;
+    tc.patience = o.patience == (unsigned long)-1 ? 0 : o.patience == 0 ? -1 : (int64_t)o.patience;
     tc.clip_weights = (float)(o.clip_weights >= 0                ? o.clip_weights
                               : o.loss == GRUGAN_LOSS_WASSERSTEIN ? 0.1
                                                                   : 0.0);
@@ -277,28 +371,39 @@ int main(int argc, char **argv)
     }
 
     signal(SIGINT, on_interrupt);
-    print_every = o.steps >= 20 ? o.steps / 20 : 1;
-    for (grugan_trainer_progress(tr, &p); p.step < o.steps && !interrupted;) {
+    view.total_steps = o.steps;
+    view.budget = tc.max_seconds;
+    view.tty = isatty(STDERR_FILENO);
+    view.every = o.steps >= 200 ? o.steps / 200 : 1;
+    if (view.every > 100) view.every = 100;
+    for (grugan_trainer_progress(tr, &p); !p.finished && !interrupted;) {
         CHECK(grugan_trainer_step(tr), "training", grugan_trainer_message(tr));
         grugan_trainer_progress(tr, &p);
-        if (p.step % print_every == 0 || p.step == o.steps)
-            printf("step %llu/%lu  epoch %llu  D loss %.4f  G loss %.4f  D(real) %.3f  "
-                   "D(fake) %.3f\n",
-                   (unsigned long long)p.step, o.steps, (unsigned long long)p.epoch, p.d_loss,
-                   p.g_loss, p.d_real, p.d_fake);
-        if (o.save_every && p.step % o.save_every == 0 && p.step < o.steps)
+        progress_show(&view, &p);
+        if (o.save_every && p.step % o.save_every == 0 && !p.finished)
             CHECK(grugan_trainer_save(tr, o.checkpoint), o.checkpoint,
                   grugan_trainer_message(tr));
     }
     if (interrupted) printf("interrupted at step %llu\n", (unsigned long long)p.step);
+    else
+        printf("finished after %llu steps and %.0f s: %s\n", (unsigned long long)p.step,
+               p.elapsed_seconds, progress_finish_reason(p.finished));
+    if (p.evaluations)
+        printf("best quality estimate %.4f at step %llu (of %llu estimates): that generator is "
+               "the one the checkpoint and the export give\n",
+               p.best_quality, (unsigned long long)p.best_step,
+               (unsigned long long)p.evaluations);
 
     CHECK(grugan_trainer_save(tr, o.checkpoint), o.checkpoint, grugan_trainer_message(tr));
     printf("checkpoint: %s\n", o.checkpoint);
     if (o.export_path) {
-        CHECK(grugan_generator_save(gen, o.export_path), o.export_path,
-              grugan_generator_message(gen));
+        CHECK(grugan_trainer_export(tr, o.export_path), o.export_path,
+              grugan_trainer_message(tr));
         printf("generator:  %s\n", o.export_path);
     }
+    if (write_curve(&view, &o) != 0) goto done;
+    /* the quality check looks at the generator that was kept */
+    CHECK(grugan_trainer_restore_best(tr), "best generator", grugan_trainer_message(tr));
     quality_check(data, gen, n, T, F, o.seed + 100);
     status = interrupted ? 130 : 0;
 done:
@@ -309,5 +414,6 @@ done:
     grugan_generator_free(gen);
     grugan_dataset_free(data);
     free(o.columns);
+    free(view.points);
     return status;
 }
