@@ -1098,7 +1098,7 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * Model selection (on by default; select_every negative switches it off): a
  * GAN's generator keeps moving until the end, so the last one is rarely the
  * best. Every select_every steps the trainer makes a quick quality estimate
- * of the generator (grugan_generator_quality, 2 repetitions of 300
+ * of the generator (grugan_generator_quality, 2 repetitions of 500
  * iterations, seed 0) against a fixed set of real sequences: the dataset's
  * held-out ones (grugan_dataset_config.holdout) when there are at least 50,
  * otherwise all of them; at most 1000, evenly spread. The generator of the
@@ -1345,7 +1345,7 @@ GRUGAN_API int grugan_predictive_score(grugan_context *ctx, const grugan_metric_
  * (grugan_discriminative_score) in *quality: 0 best, 0.5 worst.
  *   real        (n, T, F) in the generator's own (scaled) units, n >= 5
  *   conditions  (n, C) or NULL (required when the generator takes a condition)
- *   config      NULL or zero fields: 2 repetitions of 300 iterations, batch
+ *   config      NULL or zero fields: 2 repetitions of 500 iterations, batch
  *               128, seed 0, 1 thread
  * The same seed gives every call the same noise, splits and classifier
  * initialization, so estimates of different generators differ by the

@@ -8,7 +8,7 @@
 /* Defaults of the estimate (grugan_generator_quality with zero fields);
  * docs/QUALITY.md, "Model selection", has the runs that chose them. */
 #define GRUGAN__QUALITY_REPETITIONS 2
-#define GRUGAN__QUALITY_ITERATIONS 300
+#define GRUGAN__QUALITY_ITERATIONS 500
 
 /* Fills the zero fields of cfg with the estimate's defaults. */
 void grugan__quality_defaults(grugan_metric_config *cfg);

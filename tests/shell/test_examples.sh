@@ -96,6 +96,26 @@ cp "$tmp/csv.safetensors" "$tmp/csv3.safetensors" # the state the export was mad
 # shellcheck disable=SC2086
 run "$bin/train_csv" "$tmp/series.csv" $small --steps 5 --checkpoint "$tmp/csv.safetensors" --resume
 grep -q "resumed from .* at step 3" "$tmp/log" || fail "train_csv did not resume at step 3"
+# model selection: held-out windows, estimates, the best generator exported, the curve
+# shellcheck disable=SC2086
+run "$bin/train_csv" "$tmp/series.csv" $small --steps 9 --holdout 0.2 --select-every 3 \
+    --patience 0 --checkpoint "$tmp/sel.safetensors" --export "$tmp/best.safetensors" \
+    --curve "$tmp/curve"
+grep -q "(55 held out for model selection)" "$tmp/log" || fail "train_csv held out no windows"
+grep -q "^best quality estimate .* (of 3 estimates)" "$tmp/log" ||
+    fail "train_csv made no quality estimates"
+grep -q "the step count is done" "$tmp/log" || fail "train_csv did not say why it finished"
+[ "$(wc -l <"$tmp/curve.csv")" -ge 4 ] || fail "train_csv wrote no curve rows"
+head -n 1 "$tmp/curve.csv" | grep -q "^step,seconds,quality," || fail "curve.csv has no header"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" \
+        "$tmp/curve.svg" || fail "curve.svg is not well-formed XML"
+fi
+run "$bin/sample" "$tmp/best.safetensors" --n 3 --out "$tmp/best.csv"
+run "$bin/sample" "$tmp/sel.safetensors" --n 3 --out "$tmp/ck.csv"
+cmp -s "$tmp/best.csv" "$tmp/ck.csv" || fail "the checkpoint and the export give different generators"
+expect_error "$bin/train_csv" "$tmp/series.csv" --holdout 0.7
+expect_error "$bin/train_csv" "$tmp/series.csv" --minutes 0
 # shellcheck disable=SC2086
 run "$bin/train_csv" "$tmp/series.csv" $small --steps 2 --disc conv1d --loss wasserstein \
     --d-steps 2 --moment-matching 0 --checkpoint "$tmp/wgan.safetensors"
