@@ -721,6 +721,37 @@ static void e_scaler_width(doc *d)
     tensor_reshape(d, "dataset.scaler_offset", 1, F + 1, 0);
 }
 
+static void e_elapsed_missing(doc *d)
+{
+    meta_remove(d, "elapsed_microseconds");
+}
+static void e_best_missing(doc *d)
+{
+    /* estimates claimed, no best generator */
+    meta_set(d, "selection.evaluations", "1");
+    meta_set(d, "selection.best_quality_bits", "0");
+}
+static void e_best_unclaimed(doc *d)
+{
+    tensor_add(d, "generator.head.bias", "best.generator.head.bias");
+}
+static void e_best_step_ahead(doc *d)
+{
+    meta_set(d, "selection.evaluations", "1");
+    meta_set(d, "selection.best_quality_bits", "0");
+    meta_set(d, "selection.best_step", "3");
+}
+static void e_since_best_too_many(doc *d)
+{
+    meta_set(d, "selection.evaluations", "1");
+    meta_set(d, "selection.best_quality_bits", "0");
+    meta_set(d, "selection.since_best", "2");
+}
+static void e_best_quality_nan(doc *d)
+{
+    meta_set(d, "selection.evaluations", "1");
+}
+
 typedef struct edit_case {
     const char *name;
     doc_edit edit;
@@ -795,6 +826,18 @@ static const edit_case edit_cases[] = {
      "checkpoint: missing tensor 'dataset.scaler_scale'"},
     {"scaler of another width", e_scaler_width, GRUGAN_E_FORMAT,
      "tensor 'dataset.scaler_offset' has another shape"},
+    {"clock missing", e_elapsed_missing, GRUGAN_E_FORMAT,
+     "metadata 'elapsed_microseconds' is missing or not a count"},
+    {"estimates without a best generator", e_best_missing, GRUGAN_E_FORMAT,
+     "checkpoint: missing tensor 'best.generator.gru.weight_ih_l0'"},
+    {"a best generator without estimates", e_best_unclaimed, GRUGAN_E_FORMAT,
+     "checkpoint: unexpected tensor 'best.generator.head.bias'"},
+    {"best step after the step", e_best_step_ahead, GRUGAN_E_FORMAT,
+     "model selection's state is inconsistent"},
+    {"more estimates since the best than estimates", e_since_best_too_many, GRUGAN_E_FORMAT,
+     "model selection's state is inconsistent"},
+    {"a best estimate that is NaN", e_best_quality_nan, GRUGAN_E_FORMAT,
+     "model selection's state is inconsistent"},
 };
 
 /* An edited copy of the valid checkpoint. */
@@ -978,6 +1021,31 @@ START_TEST(accepted_variations_load)
     snapshot_take(&w, &after);
     ck_assert_uint_eq(after.counters[4], 16);
     ck_assert_mem_eq(after.values, before.values, before.count * sizeof(float));
+    free(buf);
+    free(after.values);
+
+    /* a checkpoint of format version 1 (no clock, no model selection) loads,
+     * its clock and selection starting afresh */
+    doc_read(&d, valid, valid_size);
+    meta_set(&d, "format_version", "1");
+    meta_remove(&d, "elapsed_microseconds");
+    meta_remove(&d, "selection.evaluations");
+    meta_remove(&d, "selection.best_step");
+    meta_remove(&d, "selection.since_best");
+    meta_remove(&d, "selection.quality_bits");
+    meta_remove(&d, "selection.best_quality_bits");
+    buf = doc_write(&d, &size);
+    doc_free(&d);
+    ck_assert_msg(grugan_trainer_load_buffer(w.g.tr, buf, size) == GRUGAN_OK, "%s",
+                  grugan_trainer_message(w.g.tr));
+    snapshot_take(&w, &after);
+    ck_assert_mem_eq(after.values, before.values, before.count * sizeof(float));
+    {
+        grugan_progress p;
+        p.struct_size = sizeof p;
+        ck_assert_int_eq(grugan_trainer_progress(w.g.tr, &p), GRUGAN_OK);
+        ck_assert(p.elapsed_seconds == 0.0 && p.evaluations == 0 && isnan(p.best_quality));
+    }
     free(buf);
     free(before.values);
     free(after.values);
