@@ -280,7 +280,7 @@ int main(int argc, char **argv)
     grugan_optimizer_config goc = GRUGAN_OPTIMIZER_CONFIG_INIT, doc = GRUGAN_OPTIMIZER_CONFIG_INIT;
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
     grugan_progress p;
-    progress_view view;
+    progress_view view = {0};
     grugan_dataset *data = NULL;
     grugan_generator *gen = NULL;
     grugan_discriminator *disc = NULL;
@@ -290,7 +290,6 @@ int main(int argc, char **argv)
     int status = 1;
 
     memset(&o, 0, sizeof o);
-    memset(&view, 0, sizeof view);
     memset(&p, 0, sizeof p);
     p.struct_size = sizeof p;
     if (parse_options(argc, argv, &o) != 0) {

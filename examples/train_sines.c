@@ -19,6 +19,8 @@
  */
 #include <grugan.h>
 
+#include "progress.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -136,50 +138,11 @@ static void make_sines(float *x, unsigned long seed)
 
 /* ---- progress ---------------------------------------------------------------- */
 
-typedef struct progress_state {
-    double start, budget, last_print;
-    unsigned long steps; /* 0: time budget */
-    int tty;
-} progress_state;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Called after every step: a bar redrawn in place on a terminal, a line every
- * five seconds otherwise. Returns non-zero when the budget is spent. */
+/* Called after every step: the progress line and the curve (progress.h). */
 static int on_progress(const grugan_progress *p, void *user)
 {
-    progress_state *st = user;
-    const double t = now(), elapsed = t - st->start;
-    const double rate = (double)p->step / (elapsed > 1e-9 ? elapsed : 1e-9);
-    const double done = st->steps ? (double)p->step / (double)st->steps : elapsed / st->budget;
-    const double left = done > 0 ? elapsed * (1 - done) / done : 0;
-    const int stop = st->steps ? p->step >= st->steps : elapsed >= st->budget;
-    if (st->tty) {
-        char bar[31];
-        int fill = (int)(30 * (done > 1 ? 1 : done));
-        memset(bar, '#', (size_t)fill);
-        memset(bar + fill, '.', (size_t)(30 - fill));
-        bar[30] = '\0';
-        fprintf(stderr,
-                "\r[%s] step %llu  D %.3f  G %.3f  D(real) %.2f  D(fake) %.2f  %.1f steps/s  "
-                "%.0fs left ",
-                bar, (unsigned long long)p->step, p->d_loss, p->g_loss, p->d_real, p->d_fake,
-                rate, left);
-        if (stop) fputc('\n', stderr);
-    } else if (t - st->last_print >= 5 || stop) {
-        fprintf(stderr,
-                "step %llu  D %.3f  G %.3f  D(real) %.2f  D(fake) %.2f  %.1f steps/s  %.0fs "
-                "left\n",
-                (unsigned long long)p->step, p->d_loss, p->g_loss, p->d_real, p->d_fake, rate,
-                left);
-        st->last_print = t;
-    }
-    return stop;
+    progress_show(user, p);
+    return 0;
 }
 
 /* ---- outputs -------------------------------------------------------------------- */
@@ -249,11 +212,11 @@ int main(int argc, char **argv)
     grugan_discriminator *disc = NULL;
     grugan_optimizer *gen_opt = NULL, *disc_opt = NULL;
     grugan_trainer *tr = NULL;
-    progress_state ps;
+    progress_view view = {0};
     float *real = NULL, *fake = NULL;
     char path[4096];
     double disc_score = NAN, mean_err = NAN, acf_err = NAN;
-    int status = 1, rc;
+    int status = 1;
 
     if (parse_options(argc, argv, &o) != 0) {
         usage(stderr);
@@ -290,23 +253,45 @@ int main(int argc, char **argv)
     CHECK(grugan_optimizer_create(NULL, &oc, grugan_discriminator_params(disc), &disc_opt, &err),
           "discriminator optimizer", err.message);
     tc.total_steps = o.steps ? o.steps : UINT64_MAX;
+    tc.max_seconds = o.steps ? 0 : o.seconds;
     tc.threads = o.threads;
     CHECK(grugan_trainer_create(NULL, &tc, gen, disc, gen_opt, disc_opt, data, &tr, &err),
           "trainer", err.message);
 
-    ps.start = ps.last_print = now();
-    ps.budget = o.seconds;
-    ps.steps = o.steps;
-    ps.tty = isatty(STDERR_FILENO);
-    grugan_trainer_set_callback(tr, on_progress, &ps);
+    view.total_steps = o.steps;
+    view.budget = tc.max_seconds;
+    view.tty = isatty(STDERR_FILENO);
+    view.every = 100;
+    grugan_trainer_set_callback(tr, on_progress, &view);
     fprintf(stderr, "training on Sines (%d x %d x %d), %s\n", N, T, F,
             o.steps ? "fixed step count" : "time budget");
-    rc = grugan_trainer_run(tr);
-    if (rc != GRUGAN_OK && rc != GRUGAN_E_ABORTED)
-        CHECK(rc, "training", grugan_trainer_message(tr));
+    CHECK(grugan_trainer_run(tr), "training", grugan_trainer_message(tr));
+    {
+        grugan_progress p;
+        p.struct_size = sizeof p;
+        grugan_trainer_progress(tr, &p);
+        fprintf(stderr, "finished after %llu steps and %.0f s: %s\n", (unsigned long long)p.step,
+                p.elapsed_seconds, progress_finish_reason(p.finished));
+        if (p.evaluations)
+            fprintf(stderr, "best quality estimate %.4f at step %llu: the samples come from that "
+                            "generator\n",
+                    p.best_quality, (unsigned long long)p.best_step);
+    }
 
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", o.out);
     CHECK(grugan_trainer_save(tr, path), "saving", grugan_trainer_message(tr));
+    snprintf(path, sizeof path, "%s/curve.csv", o.out);
+    if (progress_write_csv(&view, path) != 0) {
+        fprintf(stderr, "train_sines: cannot write %s: %s\n", path, strerror(errno));
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/curve.svg", o.out);
+    if (progress_write_svg(&view, path, "Sines") != 0) {
+        fprintf(stderr, "train_sines: cannot write %s: %s\n", path, strerror(errno));
+        goto done;
+    }
+    /* the samples come from the generator model selection kept */
+    CHECK(grugan_trainer_restore_best(tr), "best generator", grugan_trainer_message(tr));
     CHECK(grugan_generator_sample(gen, o.seed + 100, o.samples, T, NULL, NULL, fake), "sampling",
           grugan_generator_message(gen));
     CHECK(grugan_dataset_unscale(data, fake, o.samples * T * F), "unscaling",
@@ -340,8 +325,9 @@ int main(int argc, char **argv)
            mean_err, acf_err, disc_score);
     printf("checkpoint: %s/checkpoint.safetensors\nsamples:    %s/samples.csv, "
            "%s/samples.npy\nreal data:  %s/real.npy\npicture:    %s/sines.svg\n"
+           "curve:      %s/curve.csv, %s/curve.svg\n"
            "all scores: evaluate %s/real.npy %s/samples.npy\n",
-           o.out, o.out, o.out, o.out, o.out, o.out, o.out);
+           o.out, o.out, o.out, o.out, o.out, o.out, o.out, o.out, o.out);
     status = 0;
 done:
     grugan_trainer_free(tr);
@@ -352,5 +338,6 @@ done:
     grugan_dataset_free(data);
     free(real);
     free(fake);
+    free(view.points);
     return status;
 }

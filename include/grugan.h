@@ -1345,6 +1345,10 @@ GRUGAN_API int grugan_predictive_score(grugan_context *ctx, const grugan_metric_
  * (grugan_discriminative_score) in *quality: 0 best, 0.5 worst.
  *   real        (n, T, F) in the generator's own (scaled) units, n >= 5
  *   conditions  (n, C) or NULL (required when the generator takes a condition)
+ *   n_test      0: every repetition splits both sets 80/20 at random, as the
+ *               published score; k in 1..n-1: the classifier trains on the
+ *               first n-k real sequences (and as many generated ones) and is
+ *               tested on the last k of each, e.g. held-out sequences
  *   config      NULL or zero fields: 2 repetitions of 500 iterations, batch
  *               128, seed 0, 1 thread
  * The same seed gives every call the same noise, splits and classifier
@@ -1357,7 +1361,7 @@ GRUGAN_API int grugan_predictive_score(grugan_context *ctx, const grugan_metric_
  */
 GRUGAN_API int grugan_generator_quality(grugan_generator *gen, const grugan_metric_config *config,
                                         const float *real, const float *conditions, size_t n,
-                                        size_t steps, double *quality);
+                                        size_t n_test, size_t steps, double *quality);
 
 /**
  * Cheap statistics to log during training, each averaged over features:

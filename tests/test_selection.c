@@ -193,26 +193,26 @@ START_TEST(the_estimate_ranks_real_data_above_noise_and_is_repeatable)
     make_waves(x, N);
     saved = params_of(w.gen, &n);
     /* an untrained generator is easy to tell from smooth waves */
-    ck_assert_msg(grugan_generator_quality(w.gen, NULL, x, NULL, N, T, &q1) == GRUGAN_OK, "%s",
+    ck_assert_msg(grugan_generator_quality(w.gen, NULL, x, NULL, N, 0, T, &q1) == GRUGAN_OK, "%s",
                   grugan_generator_message(w.gen));
     ck_assert_msg(q1 > 0.1, "untrained generator scored %g", q1);
-    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, x, NULL, N, T, &q2), GRUGAN_OK);
+    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, x, NULL, N, 0, T, &q2), GRUGAN_OK);
     ck_assert_msg(q1 == q2, "two estimates differ: %.17g %.17g", q1, q2);
     /* more threads: the same bits */
     mc.threads = 2;
-    ck_assert_int_eq(grugan_generator_quality(w.gen, &mc, x, NULL, N, T, &q2), GRUGAN_OK);
+    ck_assert_int_eq(grugan_generator_quality(w.gen, &mc, x, NULL, N, 0, T, &q2), GRUGAN_OK);
     ck_assert_msg(q1 == q2, "threads changed the estimate: %.17g %.17g", q1, q2);
     /* bad input, with the generator's message */
-    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, NULL, NULL, N, T, &q2),
+    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, NULL, NULL, N, 0, T, &q2),
                      GRUGAN_E_INVALID);
-    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, x, NULL, 4, T, &q2), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, x, NULL, 4, 0, T, &q2), GRUGAN_E_SIZE);
     ck_assert_ptr_nonnull(strstr(grugan_generator_message(w.gen), "at least 5"));
-    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, x, NULL, N, T, NULL),
+    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, x, NULL, N, 0, T, NULL),
                      GRUGAN_E_INVALID);
     x[5] = NAN;
-    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, x, NULL, N, T, &q2),
+    ck_assert_int_eq(grugan_generator_quality(w.gen, NULL, x, NULL, N, 0, T, &q2),
                      GRUGAN_E_NONFINITE);
-    ck_assert_int_eq(grugan_generator_quality(NULL, NULL, x, NULL, N, T, &q2), GRUGAN_E_INVALID);
+    ck_assert_int_eq(grugan_generator_quality(NULL, NULL, x, NULL, N, 0, T, &q2), GRUGAN_E_INVALID);
     /* the weights are untouched */
     {
         size_t m;

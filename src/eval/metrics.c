@@ -16,6 +16,7 @@
  */
 #include "core/core.h"
 #include "core/rng.h"
+#include "eval/quality.h"
 #include "model/model_util.h"
 #include "model/params.h"
 #include "nn/activation.h"
@@ -44,6 +45,9 @@ typedef struct metric_job {
     size_t steps, in;         /* GRU input (steps, in): (T, F) or (T-1, F-1) */
     size_t iterations;
     size_t n_tr_real, n_tr_synth; /* discriminative: training parts, int(0.8 n) */
+    double lr;                /* the classifier's Adam learning rate */
+    bool fixed_split;         /* discriminative: the training parts are the first
+                                 n_tr sequences, the test parts the rest (no shuffle) */
     size_t b_real, b_synth;   /* sequences per batch from each (b_real 0 for predictive) */
     size_t rows;              /* largest batch of sequences through the GRU */
     uint64_t seed;
@@ -156,8 +160,12 @@ static int worker_setup(grugan_context *ctx, const grugan__gru_shape *shape,
                      w->params.grads + w->gru_first);
     w->net.threads = j->threads;
     if ((rc = grugan__gru_reserve(&w->net, j->rows, j->steps)) != GRUGAN_OK) return rc;
-    if ((rc = grugan_optimizer_create(ctx, NULL, &w->params, &w->opt, NULL)) != GRUGAN_OK)
-        return rc;
+    {
+        grugan_optimizer_config oc = GRUGAN_OPTIMIZER_CONFIG_INIT;
+        oc.lr = j->lr;
+        if ((rc = grugan_optimizer_create(ctx, &oc, &w->params, &w->opt, NULL)) != GRUGAN_OK)
+            return rc;
+    }
     if ((rc = grugan_optimizer_set(w->opt, GRUGAN_KEY_THREADS, j->threads)) != GRUGAN_OK)
         return GRUGAN_E_INTERNAL;
     if (j->kind == METRIC_DISC) {
@@ -264,8 +272,13 @@ static int disc_repetition(const metric_job *j, worker *w, size_t rep, const flo
     if ((rc = start_repetition(j, w, rep, zeros)) != GRUGAN_OK) return rc;
     grugan__rng_init(&rng, repetition_seed(j->seed, GRUGAN__RNG_SPLIT, j->kind, rep),
                      GRUGAN__RNG_SPLIT);
-    permutation(&rng, w->perm_real, j->n_real);
-    permutation(&rng, w->perm_synth, j->n_synth);
+    if (j->fixed_split) {
+        for (size_t i = 0; i < j->n_real; i++) w->perm_real[i] = i;
+        for (size_t i = 0; i < j->n_synth; i++) w->perm_synth[i] = i;
+    } else {
+        permutation(&rng, w->perm_real, j->n_real);
+        permutation(&rng, w->perm_synth, j->n_synth);
+    }
 
     for (size_t it = 0; it < j->iterations; it++) {
         draw_subset(&rng, w->perm_real, j->n_tr_real, br);
@@ -452,7 +465,8 @@ static int check_values(const grugan_context *c, grugan_error *err, const char *
 
 /* Validates the arguments common to both scores and fills the job. */
 static int prepare(const grugan_context *c, int kind, const grugan_metric_config *config,
-                   const float *real, size_t n_real, const float *synthetic, size_t n_synth,
+                   const grugan__classifier *cls, const float *real, size_t n_real,
+                   const float *synthetic, size_t n_synth, size_t real_test, size_t synth_test,
                    size_t steps, size_t features, const double *mean, grugan_error *err,
                    metric_job *j, size_t *repetitions, int *threads)
 {
@@ -477,6 +491,11 @@ static int prepare(const grugan_context *c, int kind, const grugan_metric_config
         return grugan__error_set(c, err, GRUGAN_E_SIZE,
                                  "the predictive score needs steps >= 2 and features >= 2 "
                                  "(given %zu and %zu)", steps, features);
+    if (real_test && (real_test >= n_real || synth_test == 0 || synth_test >= n_synth))
+        return grugan__error_set(c, err, GRUGAN_E_SIZE,
+                                 "test parts of %zu real and %zu synthetic sequences leave no "
+                                 "training part (of %zu and %zu)",
+                                 real_test, synth_test, n_real, n_synth);
     if (n_real < min_n || n_synth < min_n)
         return grugan__error_set(c, err, GRUGAN_E_SIZE,
                                  "%zu real and %zu synthetic sequences: the %s score needs at "
@@ -505,7 +524,8 @@ static int prepare(const grugan_context *c, int kind, const grugan_metric_config
     j->n_synth = n_synth;
     j->T = steps;
     j->F = features;
-    j->H = features / 2 > 0 ? features / 2 : 1;
+    j->H = cls && cls->hidden ? cls->hidden : features / 2 > 0 ? features / 2 : 1;
+    j->lr = cls && cls->lr > 0 ? cls->lr : 1e-3; /* Adam's default, as TimeGAN */
     j->seed = cfg.seed;
     j->iterations = cfg.iterations ? cfg.iterations
                                    : kind == METRIC_DISC ? DEFAULT_DISC_ITERATIONS
@@ -513,9 +533,11 @@ static int prepare(const grugan_context *c, int kind, const grugan_metric_config
     {
         const size_t batch = cfg.batch_size ? cfg.batch_size : DEFAULT_BATCH;
         if (kind == METRIC_DISC) {
-            /* int(n * 0.8) as Python computes it */
-            j->n_tr_real = (size_t)((double)n_real * 0.8);
-            j->n_tr_synth = (size_t)((double)n_synth * 0.8);
+            /* int(n * 0.8) as Python computes it, or the given split */
+            j->fixed_split = real_test > 0;
+            j->n_tr_real = j->fixed_split ? n_real - real_test : (size_t)((double)n_real * 0.8);
+            j->n_tr_synth = j->fixed_split ? n_synth - synth_test
+                                           : (size_t)((double)n_synth * 0.8);
             j->b_real = batch < j->n_tr_real ? batch : j->n_tr_real;
             j->b_synth = batch < j->n_tr_synth ? batch : j->n_tr_synth;
             j->rows = j->b_real + j->b_synth;
@@ -533,11 +555,14 @@ static int prepare(const grugan_context *c, int kind, const grugan_metric_config
     return GRUGAN_OK;
 }
 
-/* Runs every repetition of a validated job; mean and population std. */
+/* Runs every repetition of a validated job; mean and population std. With
+ * real_test > 0 (discriminative only) the last real_test real and
+ * synth_test synthetic sequences are the test parts of every repetition. */
 static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config *config,
-                      const float *real, size_t n_real, const float *synthetic, size_t n_synth,
-                      size_t steps, size_t features, double *mean, double *std,
-                      grugan_error *err)
+                      const grugan__classifier *cls, const float *real, size_t n_real,
+                      const float *synthetic, size_t n_synth, size_t real_test,
+                      size_t synth_test, size_t steps, size_t features, double *mean,
+                      double *std, grugan_error *err)
 {
     const grugan_context *c = ctx ? ctx : grugan__default_context();
     const char *what = kind == METRIC_DISC ? "discriminative" : "predictive";
@@ -553,8 +578,8 @@ static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config 
         err->code = GRUGAN_OK;
         err->message[0] = '\0';
     }
-    rc = prepare(c, kind, config, real, n_real, synthetic, n_synth, steps, features, mean, err,
-                 &j, &reps, &threads);
+    rc = prepare(c, kind, config, cls, real, n_real, synthetic, n_synth, real_test, synth_test,
+                 steps, features, mean, err, &j, &reps, &threads);
     if (rc != GRUGAN_OK) return rc;
 
     /* Repetitions are independent: with several threads they run in parallel,
@@ -631,8 +656,18 @@ int grugan_discriminative_score(grugan_context *ctx, const grugan_metric_config 
                                 size_t n_synth, size_t steps, size_t features, double *mean,
                                 double *std, grugan_error *err)
 {
-    return run_metric(ctx, METRIC_DISC, config, real, n_real, synthetic, n_synth, steps,
-                      features, mean, std, err);
+    return run_metric(ctx, METRIC_DISC, config, NULL, real, n_real, synthetic, n_synth, 0, 0,
+                      steps, features, mean, std, err);
+}
+
+int grugan__discriminative_split_score(grugan_context *ctx, const grugan_metric_config *config,
+                                       const grugan__classifier *cls, const float *real,
+                                       size_t n_real, size_t real_test, const float *synthetic,
+                                       size_t n_synth, size_t synth_test, size_t steps,
+                                       size_t features, double *mean, grugan_error *err)
+{
+    return run_metric(ctx, METRIC_DISC, config, cls, real, n_real, synthetic, n_synth,
+                      real_test, synth_test, steps, features, mean, NULL, err);
 }
 
 int grugan_predictive_score(grugan_context *ctx, const grugan_metric_config *config,
@@ -640,7 +675,7 @@ int grugan_predictive_score(grugan_context *ctx, const grugan_metric_config *con
                             size_t n_synth, size_t steps, size_t features, double *mean,
                             double *std, grugan_error *err)
 {
-    return run_metric(ctx, METRIC_PRED, config, real, n_real, synthetic, n_synth, steps,
+    return run_metric(ctx, METRIC_PRED, config, NULL, real, n_real, synthetic, n_synth, 0, 0, steps,
                       features, mean, std, err);
 }
 

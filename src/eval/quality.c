@@ -8,7 +8,11 @@
  *      and maximum of the real sequences (generated values outside are
  *      clamped: a generator that overshoots is still ranked, not refused);
  *   3. the discriminative score (metrics.c) of the two sets, with fewer
- *      repetitions and iterations than the published protocol.
+ *      repetitions and iterations than the published protocol; with n_test
+ *      > 0 the classifier trains on the first n - n_test real sequences and
+ *      as many generated ones and is tested on the last n_test of each (the
+ *      trainer passes its held-out sequences there), otherwise on random
+ *      80/20 splits.
  *
  * With the same seed every estimate sees the same noise, splits, minibatch
  * order and initial classifier weights, so two generators are compared on
@@ -46,8 +50,8 @@ void grugan__quality_defaults(grugan_metric_config *cfg)
 
 int grugan__generator_quality(grugan_context *ctx, grugan_generator *gen,
                               const grugan_metric_config *config, const float *real,
-                              const float *conditions, size_t n, size_t steps, double *quality,
-                              grugan_error *err)
+                              const float *conditions, size_t n, size_t n_test, size_t steps,
+                              double *quality, grugan_error *err)
 {
     const grugan_context *c = ctx ? ctx : grugan__default_context();
     grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
@@ -73,6 +77,10 @@ int grugan__generator_quality(grugan_context *ctx, grugan_generator *gen,
         return grugan__error_set(c, err, GRUGAN_E_SIZE,
                                  "the estimate needs at least 5 real sequences of at least 1 "
                                  "step (given %zu of %zu)", n, steps);
+    if (n_test >= n)
+        return grugan__error_set(c, err, GRUGAN_E_SIZE,
+                                 "n_test (%zu) leaves no training part of the %zu sequences",
+                                 n_test, n);
     if (!grugan__mul3_size(n, steps, F, &rows) || rows > SIZE_MAX / (2 * sizeof(float)))
         return grugan__error_set(c, err, GRUGAN_E_SIZE, "%zu x %zu x %zu values overflow", n,
                                  steps, F);
@@ -115,7 +123,8 @@ int grugan__generator_quality(grugan_context *ctx, grugan_generator *gen,
     for (size_t i = 0; i < rows; i++) /* a diverged generator ranks last, not as an error */
         if (!isfinite(fake[i])) fake[i] = fake[i] > 0 ? hi[i % F] : lo[i % F];
     to_unit(fake, n * steps, F, lo, hi);
-    rc = grugan_discriminative_score(ctx, &mc, unit, n, fake, n, steps, F, quality, NULL, err);
+    rc = grugan__discriminative_split_score(ctx, &mc, NULL, unit, n, n_test, fake, n, n_test,
+                                            steps, F, quality, err);
 done:
     grugan__free(c, fake);
     grugan__free(c, unit);
@@ -126,7 +135,7 @@ done:
 
 int grugan_generator_quality(grugan_generator *gen, const grugan_metric_config *config,
                              const float *real, const float *conditions, size_t n,
-                             size_t steps, double *quality)
+                             size_t n_test, size_t steps, double *quality)
 {
     /* every handle starts with its grugan__object */
     grugan__object *obj = (grugan__object *)gen;
@@ -136,7 +145,7 @@ int grugan_generator_quality(grugan_generator *gen, const grugan_metric_config *
     if (!grugan__object_is(gen, GRUGAN__MAGIC_GENERATOR)) return GRUGAN_E_INVALID;
     if (!quality) return grugan__fail(obj, GRUGAN_E_INVALID, "quality is NULL");
     rc = grugan__generator_quality((grugan_context *)obj->ctx, gen, config, real, conditions, n,
-                                   steps, &q, &err);
+                                   n_test, steps, &q, &err);
     if (rc != GRUGAN_OK) return grugan__fail(obj, rc, "%s", err.message);
     grugan__clear(obj);
     *quality = q;

@@ -4,11 +4,13 @@
  * set of real sequences; the generator of the best estimate so far is kept,
  * and `patience` estimates in a row without a new best finish the training.
  *
- * The real set: the dataset's held-out sequences when it has at least
- * SELECT_MIN_HOLDOUT of them, otherwise all its sequences (a series cut into
- * overlapping windows shares all but one step of a held-out window with its
- * neighbours anyway, so a small holdout buys little and costs training
- * data); at most SELECT_MAX_REAL, evenly spread.
+ * The real sequences: when the dataset holds at least SELECT_MIN_HOLDOUT
+ * sequences out, the estimate's classifier trains on training sequences and
+ * is tested on the held-out ones (a fixed split); otherwise it splits all of
+ * them 80/20 at random (a series cut into overlapping windows shares all but
+ * one step of a held-out window with its neighbours anyway, so a small
+ * holdout buys little and costs training data). Each part holds at most
+ * SELECT_MAX_REAL sequences, evenly spread.
  */
 #include "eval/quality.h"
 #include "model/params.h"
@@ -46,14 +48,26 @@ static bool full_length(const grugan_trainer *tr, float *x)
     return true;
 }
 
+/* The k-th of `count` items evenly spread over `pool` (count <= pool). */
+static size_t spread(size_t k, size_t pool, size_t count)
+{
+    return (size_t)((double)k * (double)pool / (double)count);
+}
+
+/* Copies dataset sequence i (and its condition) into row k of the set. */
+static void copy_real(grugan_trainer *tr, size_t i, size_t k)
+{
+    grugan_dataset_get(tr->data, i, tr->sel_real + k * tr->T * tr->F,
+                       tr->sel_cond ? tr->sel_cond + k * tr->C : NULL, NULL);
+}
+
 int grugan__selection_setup(grugan_trainer *tr, grugan_error *err)
 {
     const grugan_context *c = tr->obj.ctx;
     grugan_trainer_config *cfg = &tr->cfg;
     const bool asked = cfg->select_every > 0;
     const size_t seq = tr->T * tr->F;
-    size_t n_train, n_hold, pool, n;
-    bool from_holdout;
+    size_t n_train, n_hold, n_fit, n_test, n;
 
     tr->progress.quality = NAN;
     tr->progress.best_quality = NAN;
@@ -62,9 +76,14 @@ int grugan__selection_setup(grugan_trainer *tr, grugan_error *err)
     if (cfg->select_every < 0) return GRUGAN_OK;
 
     grugan_dataset_split(tr->data, &n_train, &n_hold);
-    from_holdout = n_hold >= SELECT_MIN_HOLDOUT;
-    pool = from_holdout ? n_hold : tr->n_sequences;
-    n = pool < SELECT_MAX_REAL ? pool : SELECT_MAX_REAL;
+    if (n_hold >= SELECT_MIN_HOLDOUT) {
+        n_fit = n_train < SELECT_MAX_REAL ? n_train : SELECT_MAX_REAL;
+        n_test = n_hold < SELECT_MAX_REAL ? n_hold : SELECT_MAX_REAL;
+    } else {
+        n_fit = tr->n_sequences < SELECT_MAX_REAL ? tr->n_sequences : SELECT_MAX_REAL;
+        n_test = 0;
+    }
+    n = n_fit + n_test;
     if (n < 5) {
         if (!asked) return cfg->select_every = -1, GRUGAN_OK;
         return grugan__error_set(c, err, GRUGAN_E_SIZE,
@@ -88,13 +107,28 @@ int grugan__selection_setup(grugan_trainer *tr, grugan_error *err)
                                  "sequences shorter than %zu steps; set select_every negative",
                                  tr->T);
     }
-    for (size_t k = 0; k < n; k++) {
-        /* k-th of n evenly spread over the pool */
-        size_t j = (size_t)((double)k * (double)pool / (double)n), index = j;
-        if (from_holdout) grugan_dataset_holdout_index(tr->data, j, &index);
-        grugan_dataset_get(tr->data, index, tr->sel_real + k * seq,
-                           tr->sel_cond ? tr->sel_cond + k * tr->C : NULL, NULL);
+    {
+        /* the fitting part: n_fit sequences evenly spread over the training
+         * ones in index order (over all of them without a fixed split),
+         * then the test part: n_test evenly spread over the held-out ones */
+        const size_t pool = n_test ? n_train : tr->n_sequences;
+        size_t hold = 0, hold_index = SIZE_MAX, k = 0;
+        if (n_test) grugan_dataset_holdout_index(tr->data, 0, &hold_index);
+        for (size_t i = 0, rank = 0; i < tr->n_sequences && k < n_fit; i++) {
+            if (i == hold_index) {
+                if (grugan_dataset_holdout_index(tr->data, ++hold, &hold_index) != GRUGAN_OK)
+                    hold_index = SIZE_MAX;
+                continue;
+            }
+            if (rank++ == spread(k, pool, n_fit)) copy_real(tr, i, k++);
+        }
+        for (k = 0; k < n_test; k++) {
+            size_t index = 0;
+            grugan_dataset_holdout_index(tr->data, spread(k, n_hold, n_test), &index);
+            copy_real(tr, index, n_fit + k);
+        }
     }
+    tr->sel_test = n_test;
     tr->sel_n = n;
     return GRUGAN_OK;
 }
@@ -110,7 +144,7 @@ static int estimate(grugan_trainer *tr)
 
     mc.threads = tr->cfg.threads > 0 ? tr->cfg.threads : 1;
     rc = grugan__generator_quality((grugan_context *)tr->obj.ctx, tr->gen, &mc, tr->sel_real,
-                                   tr->sel_cond, tr->sel_n, tr->T, &q, &err);
+                                   tr->sel_cond, tr->sel_n, tr->sel_test, tr->T, &q, &err);
     if (rc != GRUGAN_OK)
         return FAIL(tr, rc, "step %llu: model selection: %s",
                     (unsigned long long)tr->progress.step, err.message);
@@ -186,7 +220,7 @@ int grugan_trainer_estimate(grugan_trainer *tr, double *quality)
     if (!tr->sel_n) return FAIL(tr, GRUGAN_E_STATE, "model selection is off for this trainer");
     mc.threads = tr->cfg.threads > 0 ? tr->cfg.threads : 1;
     rc = grugan__generator_quality((grugan_context *)tr->obj.ctx, tr->gen, &mc, tr->sel_real,
-                                   tr->sel_cond, tr->sel_n, tr->T, quality, &err);
+                                   tr->sel_cond, tr->sel_n, tr->sel_test, tr->T, quality, &err);
     if (rc != GRUGAN_OK) return FAIL(tr, rc, "%s", err.message);
     return GRUGAN_OK;
 }

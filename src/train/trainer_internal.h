@@ -35,6 +35,7 @@ struct grugan_trainer {
 
     /* model selection (selection.c); sel_n == 0 when it is off */
     size_t sel_n;          /* real sequences the estimates compare against */
+    size_t sel_test;       /* the last sel_test of them are the fixed test part (0: none) */
     float *sel_real;       /* (sel_n, T, F) */
     float *sel_cond;       /* (sel_n, C) or NULL */
     float *best;           /* (generator parameters) the best generator so far */
