@@ -39,6 +39,7 @@ typedef struct options {
     int header, delimiter, disc, loss, resume;
     double lr_g, lr_d, clip_weights; /* clip_weights < 0: the loss's default */
     double moment_matching;          /* the trainer's field: 0 default, negative off */
+    double instance_noise;           /* likewise */
 } options;
 
 static void usage(FILE *f)
@@ -63,6 +64,8 @@ static void usage(FILE *f)
         "  --d-steps K        discriminator updates per generator update (default 1)\n"
         "  --moment-matching W  weight of the moment-matching term of the generator's\n"
         "                     loss (default: the library's, 100; 0: off)\n"
+        "  --instance-noise S standard deviation of noise added to what the discriminator\n"
+        "                     sees, real and generated, in scaled units (default 0: none)\n"
         "  --clip-weights C   clamp discriminator weights to [-C, C] after each update\n"
         "                     (default 0.1 with --loss wasserstein, none otherwise; 0: none)\n"
         "  --minutes M        training time budget in minutes, over all resumed runs too\n"
@@ -78,8 +81,8 @@ static void usage(FILE *f)
         "the best generator is what the checkpoint, --export and `sample` give):\n"
         "  --holdout H        share of the windows held out of training for it (default\n"
         "                     0.1 when that is at least 50 windows, else 0: all windows)\n"
-        "  --select-every K   steps between two quality estimates (default 500)\n"
-        "  --patience P       stop after P estimates without a new best (default 12;\n"
+        "  --select-every K   steps between two quality estimates (default 1000)\n"
+        "  --patience P       stop after P estimates without a new best (default 10;\n"
         "                     0: never stop early)\n"
         "  --no-selection     no estimates: the checkpoint holds the last generator\n"
         "output:\n"
@@ -140,6 +143,10 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--loss") == 0) bad = (o->loss = cli_name(v, losses)) < 0;
         else if (strcmp(a, "--d-steps") == 0) bad = cli_count(v, &o->d_steps) || !o->d_steps;
         else if (strcmp(a, "--clip-weights") == 0) bad = cli_real(v, &o->clip_weights);
+        else if (strcmp(a, "--instance-noise") == 0) {
+            bad = cli_real(v, &o->instance_noise) || !(o->instance_noise >= 0);
+            if (!bad && o->instance_noise == 0) o->instance_noise = -1; /* off */
+        }
         else if (strcmp(a, "--moment-matching") == 0) {
             bad = cli_real(v, &o->moment_matching);
             if (!bad && o->moment_matching == 0) o->moment_matching = -1; /* off */
@@ -355,6 +362,7 @@ int main(int argc, char **argv)
     tc.total_steps = o.steps;
     tc.threads = (int32_t)o.threads;
     tc.moment_matching = (float)o.moment_matching;
+    tc.instance_noise = (float)o.instance_noise;
     tc.max_seconds = 60.0 * o.minutes;
     tc.select_every = o.no_selection ? -1 : (int64_t)o.select_every;
     tc.patience = o.patience == (unsigned long)-1 ? 0 : o.patience == 0 ? -1 : (int64_t)o.patience;

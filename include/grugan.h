@@ -1098,10 +1098,13 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * Model selection (on by default; select_every negative switches it off): a
  * GAN's generator keeps moving until the end, so the last one is rarely the
  * best. Every select_every steps the trainer makes a quick quality estimate
- * of the generator (grugan_generator_quality, 2 repetitions of 500
- * iterations, seed 0) against a fixed set of real sequences: the dataset's
- * held-out ones (grugan_dataset_config.holdout) when there are at least 50,
- * otherwise all of them; at most 1000, evenly spread. The generator of the
+ * of the generator (grugan_generator_quality, 4 repetitions of 500
+ * iterations, seed 0, the trainer's threads) against a fixed set of real
+ * sequences: when the dataset holds at least 50 out
+ * (grugan_dataset_config.holdout), the classifier trains on training
+ * sequences and is tested on the held-out ones; otherwise it splits all of
+ * them 80/20 at random; at most 1000 of each part, evenly spread. The
+ * generator of the
  * best (lowest) estimate is kept: grugan_trainer_export writes it,
  * grugan_trainer_best_params reads it, grugan_trainer_restore_best puts it
  * into the generator, checkpoints carry it, and grugan_generator_load of a
@@ -1142,17 +1145,21 @@ typedef struct grugan_trainer_config {
                                    at the first step that ends past it; 0: none. Where a
                                    run ends then depends on the machine's speed */
     int64_t select_every;     /**< model selection: steps between two quality estimates
-                                   (see "Model selection" above); 0: the default, 500;
+                                   (see "Model selection" above); 0: the default, 1000;
                                    negative: no model selection */
     int64_t patience;         /**< early stopping: run stops after this many estimates in
-                                   a row without a new best; 0: the default, 12;
+                                   a row without a new best; 0: the default, 10;
                                    negative: never */
+    float instance_noise;     /**< standard deviation of Gaussian noise added to every
+                                   value the discriminator sees, real and generated (in
+                                   the dataset's scaled units), drawn afresh for every
+                                   update; 0: the default (none); negative: none */
 } grugan_trainer_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_TRAINER_CONFIG_INIT \
     { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, \
-      0.0, 0, 0 }
+      0.0, 0, 0, 0.0f }
 
 /** Why training is finished (grugan_progress.finished). */
 #define GRUGAN_FINISHED_NO       0 /**< not finished */
@@ -1349,7 +1356,7 @@ GRUGAN_API int grugan_predictive_score(grugan_context *ctx, const grugan_metric_
  *               published score; k in 1..n-1: the classifier trains on the
  *               first n-k real sequences (and as many generated ones) and is
  *               tested on the last k of each, e.g. held-out sequences
- *   config      NULL or zero fields: 2 repetitions of 500 iterations, batch
+ *   config      NULL or zero fields: 4 repetitions of 500 iterations, batch
  *               128, seed 0, 1 thread
  * The same seed gives every call the same noise, splits and classifier
  * initialization, so estimates of different generators differ by the

@@ -135,7 +135,8 @@ START_TEST(callback_stops_the_run_and_leaves_it_usable)
 }
 END_TEST
 
-/* N steps, save, load into fresh handles, N more == 2N uninterrupted. */
+/* N steps, save, load into fresh handles, N more == 2N uninterrupted; the
+ * buffer run (GRU) also adds instance noise. */
 static void check_resume(int disc_kind, int use_file)
 {
     world a, b;
@@ -146,6 +147,7 @@ static void check_resume(int disc_kind, int use_file)
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
     tc.feature_matching = disc_kind == GRUGAN_DISC_GRU ? 0.5f : -1.0f;
     tc.moment_matching = disc_kind == GRUGAN_DISC_GRU ? -1.0f : 10.0f;
+    tc.instance_noise = use_file ? 0.0f : 0.05f;
     tc.d_steps = 2;
     world_make(&a, disc_kind, &tc, 1);
     run_steps(&a, 3);
@@ -191,6 +193,53 @@ END_TEST
 START_TEST(resume_from_a_file_is_exact_with_a_conv_discriminator)
 {
     check_resume(GRUGAN_DISC_CONV1D, 1);
+}
+END_TEST
+
+START_TEST(instance_noise_changes_what_the_discriminator_sees_and_nothing_else)
+{
+    grugan_trainer_config plain = GRUGAN_TRAINER_CONFIG_INIT, noisy = GRUGAN_TRAINER_CONFIG_INIT;
+    world a, b, c;
+    grugan_progress pa, pb;
+    size_t na, nb, nc;
+    float *wa, *wb, *wc;
+    noisy.instance_noise = 0.1f;
+    world_make(&a, GRUGAN_DISC_GRU, &plain, 1);
+    world_make(&b, GRUGAN_DISC_GRU, &noisy, 1);
+    world_make(&c, GRUGAN_DISC_GRU, &noisy, 2);
+    run_steps(&a, 1);
+    run_steps(&b, 1);
+    run_steps(&c, 1);
+    pa.struct_size = pb.struct_size = sizeof pa;
+    grugan_trainer_progress(a.tr, &pa);
+    grugan_trainer_progress(b.tr, &pb);
+    ck_assert(pa.d_loss != pb.d_loss); /* the first discriminator update saw other inputs */
+    run_steps(&a, 3);
+    run_steps(&b, 3);
+    run_steps(&c, 3);
+    wa = snapshot(&a, &na);
+    wb = snapshot(&b, &nb);
+    wc = snapshot(&c, &nc);
+    ck_assert(memcmp(wa, wb, na * sizeof *wa) != 0);
+    ck_assert_msg(memcmp(wb, wc, nb * sizeof *wb) == 0, "instance noise depends on threads");
+    free(wa);
+    free(wb);
+    free(wc);
+    gan_world_free(&a);
+    gan_world_free(&b);
+    gan_world_free(&c);
+    noisy.instance_noise = NAN;
+    {
+        world d;
+        grugan_error err = {0, ""};
+        grugan_trainer *tr = NULL;
+        world_make(&d, GRUGAN_DISC_GRU, NULL, 1);
+        ck_assert_int_eq(grugan_trainer_create(NULL, &noisy, d.gen, d.disc, d.gen_opt,
+                                               d.disc_opt, d.data, &tr, &err),
+                         GRUGAN_E_RANGE);
+        ck_assert_ptr_nonnull(strstr(err.message, "instance_noise"));
+        gan_world_free(&d);
+    }
 }
 END_TEST
 
@@ -515,6 +564,7 @@ Suite *suite_trainer(void)
     tcase_add_test(tc, resume_from_a_buffer_is_exact);
     tcase_add_test(tc, resume_from_a_file_is_exact_with_a_conv_discriminator);
     tcase_add_test(tc, same_seed_is_bit_identical_at_one_and_two_threads);
+    tcase_add_test(tc, instance_noise_changes_what_the_discriminator_sees_and_nothing_else);
     tcase_add_test(tc, non_finite_values_stop_or_skip_and_never_update);
     tcase_add_test(tc, an_overflowing_update_follows_the_policy);
     tcase_add_test(tc, bad_arguments_are_refused);

@@ -18,6 +18,7 @@ enum {
     GRUGAN__RNG_NOISE = 2,   /* generator noise */
     GRUGAN__RNG_SHUFFLE = 3, /* minibatch order */
     GRUGAN__RNG_SPLIT = 4,   /* train/test splits of the metrics */
+    GRUGAN__RNG_INSTANCE = 5, /* the trainer's instance noise */
     GRUGAN__RNG_TEST = 99    /* for the library's own tests */
 };
 

@@ -7,7 +7,7 @@
 
 /* Defaults of the estimate (grugan_generator_quality with zero fields);
  * docs/QUALITY.md, "Model selection", has the runs that chose them. */
-#define GRUGAN__QUALITY_REPETITIONS 2
+#define GRUGAN__QUALITY_REPETITIONS 4
 #define GRUGAN__QUALITY_ITERATIONS 500
 
 /* Fills the zero fields of cfg with the estimate's defaults. */

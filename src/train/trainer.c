@@ -1,5 +1,6 @@
 /* trainer.c - the GAN training loop on the public model, optimizer, loss and
  * dataset handles (it borrows them all). */
+#include "core/rng.h"
 #include "train/optimizer.h"
 #include "train/trainer_internal.h"
 
@@ -18,6 +19,7 @@
 #define DEFAULT_MOMENT_MATCHING 100.0f /* TimeGAN's weight of its moment loss */
 #define DEFAULT_FEATURE_MATCHING 0.0f  /* none */
 #define DEFAULT_LABEL_SMOOTHING 0.0f   /* none */
+#define DEFAULT_INSTANCE_NOISE 0.0f    /* none */
 
 static double now_seconds(void)
 {
@@ -39,6 +41,7 @@ static void release_buffers(grugan_trainer *tr)
     grugan__free(ctx, tr->d_feat);
     grugan__free(ctx, tr->dx);
     grugan__free(ctx, tr->d_moment);
+    grugan__free(ctx, tr->xn);
 }
 
 /* Allocates every buffer a step needs, so that steps never allocate. */
@@ -62,6 +65,10 @@ static int allocate_buffers(grugan_trainer *tr)
     if (tr->cfg.moment_matching > 0.0f) {
         tr->d_moment = grugan__calloc(ctx, seq / 2, sizeof(float));
         if (!tr->d_moment) return GRUGAN_E_NOMEM;
+    }
+    if (tr->cfg.instance_noise > 0.0f) {
+        tr->xn = grugan__calloc(ctx, seq, sizeof(float));
+        if (!tr->xn) return GRUGAN_E_NOMEM;
     }
     if (tr->cfg.feature_matching > 0.0f) {
         size_t n;
@@ -91,6 +98,8 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "feature_matching must be finite");
     if (!isfinite(c->moment_matching))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "moment_matching must be finite");
+    if (!isfinite(c->instance_noise))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "instance_noise must be finite");
     if (!(c->max_seconds >= 0.0) || !isfinite(c->max_seconds))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE,
                                  "max_seconds must be finite and >= 0 (0: no budget)");
@@ -185,6 +194,7 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     cfg.label_smoothing = resolve_weight(cfg.label_smoothing, DEFAULT_LABEL_SMOOTHING);
     cfg.feature_matching = resolve_weight(cfg.feature_matching, DEFAULT_FEATURE_MATCHING);
     cfg.moment_matching = resolve_weight(cfg.moment_matching, DEFAULT_MOMENT_MATCHING);
+    cfg.instance_noise = resolve_weight(cfg.instance_noise, DEFAULT_INSTANCE_NOISE);
 
     grugan_dataset_shape(data, &n, &T, &F, &C);
     grugan_dataset_split(data, &n_train, NULL);
@@ -208,6 +218,11 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     tr->F = F;
     tr->C = C;
     tr->n_sequences = n;
+    {
+        grugan_generator_config g = GRUGAN_GENERATOR_CONFIG_INIT;
+        grugan_generator_get_config(gen, &g);
+        tr->noise_seed = g.seed;
+    }
     tr->logits = grugan_discriminator_logit_count(disc, T);
     tr->features = grugan_discriminator_feature_count(disc, T);
     if (tr->logits == 0 || tr->features == 0) {
@@ -316,6 +331,33 @@ static float mean_score(const grugan_trainer *tr, const float *logit, const size
     return count ? (float)(sum / (double)count) : 0.0f;
 }
 
+/*
+ * Instance noise: what the discriminator sees is x + sigma * e, e ~ N(0, 1)
+ * drawn afresh for every update from Philox keyed by (the generator's seed,
+ * GRUGAN__RNG_INSTANCE, update), update = 2 (step d_steps + k) for
+ * discriminator update k of a step and 2 step d_steps + 1 for the
+ * generator's, so that a resumed run draws the same noise. The gradient
+ * with respect to x is the one with respect to x + sigma e. Fills
+ * tr->xn[first, first + rows) and returns it, or returns x itself without
+ * instance noise.
+ */
+static const float *with_instance_noise(grugan_trainer *tr, size_t first, size_t rows,
+                                        uint64_t update)
+{
+    const size_t seq = tr->T * tr->F, n = rows * seq;
+    const float sigma = tr->cfg.instance_noise;
+    float *dst = tr->xn + first * seq;
+    const float *src = tr->x + first * seq;
+    uint32_t block[4];
+    grugan__rng rng;
+    if (!tr->xn) return tr->x;
+    grugan__rng_block(tr->noise_seed, GRUGAN__RNG_INSTANCE, update, 0, block);
+    grugan__rng_init(&rng, (uint64_t)block[0] | (uint64_t)block[1] << 32, GRUGAN__RNG_INSTANCE);
+    grugan__rng_fill_normal(&rng, dst, n);
+    for (size_t i = 0; i < n; i++) dst[i] = src[i] + sigma * dst[i];
+    return tr->xn;
+}
+
 /* Lengths for the discriminator and the losses: NULL when every sequence is
  * complete (also what a CONV1D discriminator requires). */
 static const size_t *lengths_of(const grugan_trainer *tr, size_t first)
@@ -364,8 +406,9 @@ static int clip_and_update(grugan_trainer *tr, grugan_optimizer *opt, const char
     return GRUGAN_OK;
 }
 
-/* One discriminator update on a fresh real batch and as many fakes. */
-static int discriminator_update(grugan_trainer *tr)
+/* One discriminator update (number k of the step) on a fresh real batch and
+ * as many fakes. */
+static int discriminator_update(grugan_trainer *tr, size_t k)
 {
     const size_t B = tr->B, seq = tr->T * tr->F, L = tr->logits;
     float loss_real, loss_fake;
@@ -381,8 +424,10 @@ static int discriminator_update(grugan_trainer *tr)
     memcpy(tr->len + B, tr->len, B * sizeof(size_t));
     rc = grugan_generator_forward(tr->gen, B, tr->T, NULL, tr->cond, NULL, tr->x + B * seq);
     if (rc != GRUGAN_OK) return relay(tr, rc, "generator forward", grugan_generator_message(tr->gen));
-    rc = grugan_discriminator_forward(tr->disc, 2 * B, tr->T, tr->x, tr->cond, lengths_of(tr, 0),
-                                      tr->logit);
+    rc = grugan_discriminator_forward(tr->disc, 2 * B, tr->T,
+                                      with_instance_noise(tr, 0, 2 * B, 2 * (tr->progress.step *
+                                                                             tr->cfg.d_steps + k)),
+                                      tr->cond, lengths_of(tr, 0), tr->logit);
     if (rc != GRUGAN_OK)
         return relay(tr, rc, "discriminator forward", grugan_discriminator_message(tr->disc));
     rc = grugan_loss(tr->cfg.loss, GRUGAN_TARGET_REAL, B, L, tr->logit, lengths_of(tr, 0),
@@ -415,13 +460,15 @@ static int generator_update(grugan_trainer *tr)
     const size_t B = tr->B, seq = tr->T * tr->F, L = tr->logits, NF = tr->features;
     const bool fm = tr->feat != NULL;
     const size_t first = fm ? 0 : B, rows = fm ? 2 * B : B;
+    const float *seen;
     float loss;
     bool updated;
     int rc;
 
     rc = grugan_generator_forward(tr->gen, B, tr->T, NULL, tr->cond, NULL, tr->x + B * seq);
     if (rc != GRUGAN_OK) return relay(tr, rc, "generator forward", grugan_generator_message(tr->gen));
-    rc = grugan_discriminator_forward(tr->disc, rows, tr->T, tr->x + first * seq,
+    seen = with_instance_noise(tr, B, B, 2 * tr->progress.step * tr->cfg.d_steps + 1);
+    rc = grugan_discriminator_forward(tr->disc, rows, tr->T, seen + first * seq,
                                       tr->cond ? tr->cond + first * tr->C : NULL,
                                       lengths_of(tr, first), tr->logit + first * L);
     if (rc != GRUGAN_OK)
@@ -480,7 +527,7 @@ int grugan_trainer_step(grugan_trainer *tr)
     grugan__clear(&tr->obj);
     start = now_seconds();
     for (size_t k = 0; k < tr->cfg.d_steps; k++)
-        if ((rc = discriminator_update(tr)) != GRUGAN_OK) return rc;
+        if ((rc = discriminator_update(tr, k)) != GRUGAN_OK) return rc;
     if ((rc = generator_update(tr)) != GRUGAN_OK) return rc;
     tr->progress.step++;
     spent = fmax(now_seconds() - start, 1e-9);

@@ -31,6 +31,9 @@ struct grugan_trainer {
     float *d_feat;     /* (2B, features) likewise */
     float *dx;         /* (2B, T, F) */
     float *d_moment;   /* (B, T, F) with moment matching, else NULL */
+    float *xn;         /* (2B, T, F) what the discriminator sees with instance noise: x plus
+                          noise; NULL without (the discriminator sees x) */
+    uint64_t noise_seed; /* of the instance noise: the generator's seed */
     bool lengths_vary; /* the last real batch had a length below T */
 
     /* model selection (selection.c); sel_n == 0 when it is off */
