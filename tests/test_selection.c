@@ -5,7 +5,6 @@
 #include "test_util.h"
 
 #include "grugan.h"
-#include "eval/quality.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -461,37 +460,6 @@ START_TEST(bad_selection_settings_are_refused)
 }
 END_TEST
 
-START_TEST(auc_equals_the_pairwise_count_with_ties)
-{
-    enum { M = 301 };
-    float p[M];
-    unsigned char label[M];
-    size_t order[2 * M];
-    unsigned s = 17;
-    for (int round = 0; round < 20; round++) {
-        double wins = 0;
-        size_t pos = 0;
-        for (size_t i = 0; i < M; i++) {
-            s = s * 1103515245u + 12345u;
-            p[i] = (float)((s >> 16) % (round < 10 ? 7u : 1000u)) / 7.0f; /* many ties */
-            s = s * 1103515245u + 12345u;
-            label[i] = (unsigned char)((s >> 16) % 3 == 0);
-            pos += label[i];
-        }
-        for (size_t i = 0; i < M; i++)
-            for (size_t j = 0; j < M; j++)
-                if (label[i] && !label[j]) wins += p[i] > p[j] ? 1.0 : p[i] == p[j] ? 0.5 : 0.0;
-        ck_assert_double_eq_tol(grugan__auc(p, label, M, order),
-                                wins / ((double)pos * (double)(M - pos)), 1e-12);
-    }
-    memset(label, 1, sizeof label);
-    ck_assert(grugan__auc(p, label, M, order) == 0.5);
-    /* perfectly separated */
-    for (size_t i = 0; i < M; i++) p[i] = (float)i, label[i] = i >= 100;
-    ck_assert(grugan__auc(p, label, M, order) == 1.0);
-}
-END_TEST
-
 Suite *suite_selection(void)
 {
     Suite *s = suite_create("selection");
@@ -506,7 +474,6 @@ Suite *suite_selection(void)
     tcase_add_test(tc, without_selection_nothing_is_estimated_and_the_last_generator_is_kept);
     tcase_add_test(tc, the_time_budget_finishes_the_run);
     tcase_add_test(tc, bad_selection_settings_are_refused);
-    tcase_add_test(tc, auc_equals_the_pairwise_count_with_ties);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -46,7 +46,6 @@ typedef struct metric_job {
     size_t iterations;
     size_t n_tr_real, n_tr_synth; /* discriminative: training parts, int(0.8 n) */
     double lr;                /* the classifier's Adam learning rate */
-    bool auc;                 /* discriminative: score |AUC - 0.5| instead of |accuracy - 0.5| */
     bool fixed_split;         /* discriminative: the training parts are the first
                                  n_tr sequences, the test parts the rest (no shuffle) */
     size_t b_real, b_synth;   /* sequences per batch from each (b_real 0 for predictive) */
@@ -64,9 +63,6 @@ typedef struct worker {
     size_t gru_first, head_w, head_b;
     size_t *perm_real;  /* (n_real), discriminative only */
     size_t *perm_synth; /* (n_synth) */
-    float *test_p;      /* (n_real + n_synth) test probabilities, with j->auc */
-    unsigned char *test_label; /* (n_real + n_synth) 1 real, 0 synthetic, with j->auc */
-    size_t *test_order; /* (2 (n_real + n_synth)) with j->auc: an order, then the sort's scratch */
     float *buf;         /* one allocation holding the buffers below */
     float *x;           /* (rows, steps, in) gathered batch */
     float *y;           /* (rows, steps) predictive targets */
@@ -123,9 +119,6 @@ static void worker_release(const grugan_context *ctx, worker *w)
     grugan__params_release(&w->params);
     grugan__free(ctx, w->perm_real);
     grugan__free(ctx, w->perm_synth);
-    grugan__free(ctx, w->test_p);
-    grugan__free(ctx, w->test_label);
-    grugan__free(ctx, w->test_order);
     grugan__free(ctx, w->buf);
 }
 
@@ -181,13 +174,6 @@ static int worker_setup(grugan_context *ctx, const grugan__gru_shape *shape,
     }
     w->perm_synth = grugan__calloc(c, j->n_synth, sizeof *w->perm_synth);
     if (!w->perm_synth) return GRUGAN_E_NOMEM;
-    if (j->auc) {
-        const size_t n = j->n_real + j->n_synth;
-        w->test_p = grugan__calloc(c, n, sizeof *w->test_p);
-        w->test_label = grugan__calloc(c, n, sizeof *w->test_label);
-        w->test_order = grugan__calloc(c, 2 * n, sizeof *w->test_order);
-        if (!w->test_p || !w->test_label || !w->test_order) return GRUGAN_E_NOMEM;
-    }
     if (!buffer_floats(j, sizes)) return GRUGAN_E_SIZE;
     for (int i = 0; i < 6; i++)
         if (!grugan__add_size(total, sizes[i], &total)) return GRUGAN_E_SIZE;
@@ -251,7 +237,7 @@ static void classify(const metric_job *j, worker *w, size_t rows)
 /* Correct answers (probability > 0.5 for real, not for synthetic) among the
  * sequences src[idx[i]], i < n, evaluated in chunks of j->rows. */
 static size_t count_correct(const metric_job *j, worker *w, const float *src, const size_t *idx,
-                            size_t n, bool is_real, size_t *recorded)
+                            size_t n, bool is_real)
 {
     const size_t seq = j->T * j->F;
     size_t correct = 0;
@@ -259,55 +245,9 @@ static size_t count_correct(const metric_job *j, worker *w, const float *src, co
         const size_t k = n - first < j->rows ? n - first : j->rows;
         gather(w->x, src, idx + first, k, seq);
         classify(j, w, k);
-        for (size_t i = 0; i < k; i++) {
-            correct += (w->logit[i] > 0.5f) == is_real;
-            if (w->test_p) {
-                w->test_p[*recorded] = w->logit[i];
-                w->test_label[*recorded] = is_real;
-                (*recorded)++;
-            }
-        }
+        for (size_t i = 0; i < k; i++) correct += (w->logit[i] > 0.5f) == is_real;
     }
     return correct;
-}
-
-/* Sorts order[0..n) by increasing p[order[i]]; tmp holds n entries. */
-static void sort_by_probability(const float *p, size_t *order, size_t *tmp, size_t n)
-{
-    /* bottom-up merge sort: stable, so equal probabilities keep index order */
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            const size_t mid = lo + width < n ? lo + width : n;
-            const size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t a = lo, b = mid, o = lo;
-            while (a < mid && b < hi) tmp[o++] = p[order[b]] < p[order[a]] ? order[b++] : order[a++];
-            while (a < mid) tmp[o++] = order[a++];
-            while (b < hi) tmp[o++] = order[b++];
-        }
-        memcpy(order, tmp, n * sizeof *order);
-    }
-}
-
-double grugan__auc(const float *p, const unsigned char *label, size_t n, size_t *order)
-{
-    size_t n_pos = 0;
-    double rank_sum = 0.0;
-    for (size_t i = 0; i < n; i++) order[i] = i;
-    sort_by_probability(p, order, order + n, n);
-    for (size_t i = 0; i < n;) {
-        size_t k = i;
-        while (k < n && p[order[k]] == p[order[i]]) k++;
-        /* ranks i+1 .. k share their average */
-        for (size_t r = i; r < k; r++)
-            if (label[order[r]]) {
-                rank_sum += 0.5 * (double)(i + 1 + k);
-                n_pos++;
-            }
-        i = k;
-    }
-    if (n_pos == 0 || n_pos == n) return 0.5;
-    return (rank_sum - 0.5 * (double)n_pos * (double)(n_pos + 1)) /
-           ((double)n_pos * (double)(n - n_pos));
 }
 
 /*
@@ -356,17 +296,9 @@ static int disc_repetition(const metric_job *j, worker *w, size_t rep, const flo
         if ((rc = update(w, rep, it)) != GRUGAN_OK) return rc;
     }
 
-    {
-        size_t recorded = 0;
-        correct = count_correct(j, w, j->real, w->perm_real + j->n_tr_real, n_te_real, true,
-                                &recorded) +
-                  count_correct(j, w, j->synth, w->perm_synth + j->n_tr_synth, n_te_synth, false,
-                                &recorded);
-        if (j->auc)
-            *score = fabs(grugan__auc(w->test_p, w->test_label, recorded, w->test_order) - 0.5);
-        else
-            *score = fabs((double)correct / (double)(n_te_real + n_te_synth) - 0.5);
-    }
+    correct = count_correct(j, w, j->real, w->perm_real + j->n_tr_real, n_te_real, true) +
+              count_correct(j, w, j->synth, w->perm_synth + j->n_tr_synth, n_te_synth, false);
+    *score = fabs((double)correct / (double)(n_te_real + n_te_synth) - 0.5);
     return GRUGAN_OK;
 }
 
@@ -594,7 +526,6 @@ static int prepare(const grugan_context *c, int kind, const grugan_metric_config
     j->F = features;
     j->H = cls && cls->hidden ? cls->hidden : features / 2 > 0 ? features / 2 : 1;
     j->lr = cls && cls->lr > 0 ? cls->lr : 1e-3; /* Adam's default, as TimeGAN */
-    j->auc = cls && cls->auc;
     j->seed = cfg.seed;
     j->iterations = cfg.iterations ? cfg.iterations
                                    : kind == METRIC_DISC ? DEFAULT_DISC_ITERATIONS

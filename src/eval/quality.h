@@ -21,22 +21,12 @@ int grugan__generator_quality(grugan_context *ctx, grugan_generator *gen,
                               double *quality, grugan_error *err);
 
 /* The post-hoc classifier of the discriminative score, where it may differ
- * from the protocol's: hidden size (0: max(1, F/2)), Adam's learning rate
- * (0: 1e-3), and what is scored: |accuracy - 0.5| at the 0.5 threshold (the
- * protocol), or with auc |AUC - 0.5|, the area under the ROC curve of the
- * test probabilities, which sees how far apart the two sets are even when a
- * briefly trained classifier puts every sequence on one side of 0.5. */
+ * from the protocol's: hidden size (0: max(1, F/2)) and Adam's learning
+ * rate (0: 1e-3). */
 typedef struct grugan__classifier {
     size_t hidden;
     double lr;
-    bool auc;
 } grugan__classifier;
-
-/* The area under the ROC curve of scores p (n) for labels (1 positive, 0
- * negative): the chance that a positive scores above a negative, ties
- * counting one half (Mann-Whitney U / (n_pos n_neg), average ranks for
- * ties); 0.5 when one class is empty. order is scratch of 2n entries. */
-double grugan__auc(const float *p, const unsigned char *label, size_t n, size_t *order);
 
 /* The discriminative score (metrics.c) with another classifier (cls may be
  * NULL) and, with real_test > 0, a fixed split: the last real_test real and
