@@ -58,7 +58,7 @@ static void usage(FILE *f)
         "  --hidden H         GRU hidden size of both models (default 24)\n"
         "  --layers L         GRU layers of both models (default 3)\n"
         "  --noise Z          noise values per step (default: the number of features)\n"
-        "  --disc KIND        discriminator: gru (default) or conv1d\n"
+        "  --disc KIND        discriminator: conv1d (default) or gru\n"
         "training:\n"
         "  --loss KIND        bce (default), lsgan, wasserstein or hinge\n"
         "  --d-steps K        discriminator updates per generator update (default 1)\n"
@@ -103,6 +103,7 @@ static int parse_options(int argc, char **argv, options *o)
     static const char *const losses[] = {"bce", "lsgan", "wasserstein", "hinge", NULL};
     o->seq_len = 24, o->stride = 1, o->hidden = 24, o->layers = 3, o->noise = 0;
     o->d_steps = 1, o->steps = 200000, o->batch = 128, o->threads = 1, o->seed = 1;
+    o->disc = GRUGAN_DISC_CONV1D; /* docs/QUALITY.md, "Real data" */
     o->minutes = -1, o->holdout = -1, o->patience = (unsigned long)-1; /* -1: the default */
     o->save_every = 0, o->lr_g = 1e-3, o->lr_d = 1e-3, o->clip_weights = -1;
     o->checkpoint = "checkpoint.safetensors";
