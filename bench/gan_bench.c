@@ -254,6 +254,7 @@ static int gan_init(gan *g, const float *sines, int threads)
     tc.batch_size = BATCH;
     tc.threads = threads;
     tc.moment_matching = -1.0f; /* off: the iteration PyTorch runs too (bench/torch_gan.py) */
+    tc.select_every = -1;       /* no quality estimates inside the timed steps */
     what = "grugan_trainer_create";
     rc = grugan_trainer_create(NULL, &tc, g->gen, g->disc, g->gen_opt, g->disc_opt, g->data,
                                &g->tr, &err);

@@ -19,7 +19,12 @@
 #define DEFAULT_MOMENT_MATCHING 100.0f /* TimeGAN's weight of its moment loss */
 #define DEFAULT_FEATURE_MATCHING 0.0f  /* none */
 #define DEFAULT_LABEL_SMOOTHING 0.0f   /* none */
-#define DEFAULT_INSTANCE_NOISE 0.0f    /* none */
+/* Instance noise by default only on small data, where it kept the
+ * discriminator from memorizing the few real windows (docs/QUALITY.md,
+ * "Small data"): this standard deviation below SMALL_DATA training
+ * sequences, none from there on. */
+#define DEFAULT_INSTANCE_NOISE_SMALL 0.05f
+#define SMALL_DATA 1000
 
 static double now_seconds(void)
 {
@@ -194,10 +199,12 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     cfg.label_smoothing = resolve_weight(cfg.label_smoothing, DEFAULT_LABEL_SMOOTHING);
     cfg.feature_matching = resolve_weight(cfg.feature_matching, DEFAULT_FEATURE_MATCHING);
     cfg.moment_matching = resolve_weight(cfg.moment_matching, DEFAULT_MOMENT_MATCHING);
-    cfg.instance_noise = resolve_weight(cfg.instance_noise, DEFAULT_INSTANCE_NOISE);
 
     grugan_dataset_shape(data, &n, &T, &F, &C);
     grugan_dataset_split(data, &n_train, NULL);
+    cfg.instance_noise = resolve_weight(cfg.instance_noise, n_train < SMALL_DATA
+                                                                ? DEFAULT_INSTANCE_NOISE_SMALL
+                                                                : 0.0f);
     if ((rc = check_handles_agree(c, gen, disc, gen_opt, disc_opt, F, C, err)) != GRUGAN_OK)
         return rc;
     if (cfg.batch_size > n_train)
@@ -346,11 +353,13 @@ static const float *with_instance_noise(grugan_trainer *tr, size_t first, size_t
 {
     const size_t seq = tr->T * tr->F, n = rows * seq;
     const float sigma = tr->cfg.instance_noise;
-    float *dst = tr->xn + first * seq;
-    const float *src = tr->x + first * seq;
+    float *dst;
+    const float *src;
     uint32_t block[4];
     grugan__rng rng;
     if (!tr->xn) return tr->x;
+    dst = tr->xn + first * seq;
+    src = tr->x + first * seq;
     grugan__rng_block(tr->noise_seed, GRUGAN__RNG_INSTANCE, update, 0, block);
     grugan__rng_init(&rng, (uint64_t)block[0] | (uint64_t)block[1] << 32, GRUGAN__RNG_INSTANCE);
     grugan__rng_fill_normal(&rng, dst, n);
