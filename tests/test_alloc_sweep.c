@@ -928,6 +928,59 @@ static void recover_generator_save(fixture *fx)
     ck_assert_int_eq(run_generator_save(fx), GRUGAN_OK);
 }
 
+/* A trainer that estimates after every step (model selection) on the
+ * conditioned sequences at full length, one step done, and a previous
+ * export at the path. */
+static void setup_world_selecting(fixture *fx)
+{
+    grugan_trainer_config tc = trainer_config();
+    grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
+    grugan_error err;
+    make_world(fx, false);
+    grugan_dataset_free(fx->data);
+    ck_assert_int_eq(grugan_dataset_from_array(fx->ctx, &dc, fx->x, N, T, F, fx->cond, C, NULL,
+                                               &fx->data, &err),
+                     GRUGAN_OK);
+    tc.select_every = 1;
+    ck_assert_msg(grugan_trainer_create(fx->ctx, &tc, fx->gen, fx->disc, fx->gen_opt,
+                                        fx->disc_opt, fx->data, &fx->tr, &err) == GRUGAN_OK,
+                  "%s", err.message);
+    make_path(fx, "best.safetensors");
+    ck_assert_int_eq(grugan_generator_save(fx->gen, fx->path), GRUGAN_OK);
+    fx->prev = slurp(fx->path, &fx->prev_n);
+    ck_assert_int_eq(grugan_trainer_step(fx->tr), GRUGAN_OK);
+    fx->before = world_state(fx, &fx->before_n);
+}
+
+static int run_trainer_estimate(fixture *fx)
+{
+    double q = 0;
+    int rc = grugan_trainer_estimate(fx->tr, &q);
+    memcpy(fx->out, &q, sizeof q);
+    fx->out_n = sizeof q / sizeof(float);
+    return rc;
+}
+
+static void recover_trainer_estimate(fixture *fx)
+{
+    ck_assert(grugan_trainer_message(fx->tr)[0] != '\0');
+    assert_unchanged(fx);
+    ck_assert_int_eq(run_trainer_estimate(fx), GRUGAN_OK);
+}
+
+static int run_trainer_export(fixture *fx)
+{
+    return grugan_trainer_export(fx->tr, fx->path);
+}
+
+static void recover_trainer_export(fixture *fx)
+{
+    ck_assert(grugan_trainer_message(fx->tr)[0] != '\0');
+    assert_previous_file(fx);
+    assert_unchanged(fx);
+    ck_assert_int_eq(run_trainer_export(fx), GRUGAN_OK);
+}
+
 static int run_generator_save_buffer(fixture *fx)
 {
     size_t size = 0;
@@ -1178,6 +1231,10 @@ static const workflow WORKFLOWS[] = {
      recover_trainer_save, false, false, false},
     {"generator export to file", setup_world_and_generator_export, run_generator_save,
      recover_generator_save, false, false, false},
+    {"trainer quality estimate", setup_world_selecting, run_trainer_estimate,
+     recover_trainer_estimate, false, true, false},
+    {"trainer export of the best generator", setup_world_selecting, run_trainer_export,
+     recover_trainer_export, false, false, false},
     {"generator export to memory", setup_world, run_generator_save_buffer,
      recover_generator_save_buffer, false, false, false},
     {"samples to CSV file", setup_world_and_previous_samples, run_sample_to_file,
