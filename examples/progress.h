@@ -157,8 +157,13 @@ static inline int progress_write_svg(const progress_view *v, const char *path, c
                "font-family='sans-serif' font-size='12'>\n",
             w + 2 * pad, 2 * h + 3 * pad + 10);
     fprintf(f, "<rect width='100%%' height='100%%' fill='white'/>\n");
-    fprintf(f, "<text x='%.0f' y='16'>%s: training curve over %llu steps</text>\n", pad, title,
-            last);
+    fprintf(f, "<text x='%.0f' y='16'>", pad);
+    for (const char *c = title; *c; c++) /* a file name may hold XML's special characters */
+        if (*c == '&') fputs("&amp;", f);
+        else if (*c == '<') fputs("&lt;", f);
+        else if (*c == '>') fputs("&gt;", f);
+        else fputc(*c, f);
+    fprintf(f, ": training curve over %llu steps</text>\n", last);
     for (int panel = 0; panel < 2; panel++) {
         const double y0 = pad + panel * (h + pad);
         fprintf(f, "<rect x='%.0f' y='%.0f' width='%.0f' height='%.0f' fill='none' "
