@@ -150,7 +150,9 @@ static int estimate(grugan_trainer *tr)
                     (unsigned long long)tr->progress.step, err.message);
     tr->progress.evaluations++;
     tr->progress.quality = q;
-    if (isnan(tr->progress.best_quality) || q < tr->progress.best_quality) {
+    /* ties go to the later generator: it has trained longer, and a briefly
+     * trained classifier often gives several checkpoints the same estimate */
+    if (isnan(tr->progress.best_quality) || q <= tr->progress.best_quality) {
         tr->progress.best_quality = q;
         tr->progress.best_step = tr->progress.step;
         tr->since_best = 0;
