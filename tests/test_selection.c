@@ -460,6 +460,55 @@ START_TEST(bad_selection_settings_are_refused)
 }
 END_TEST
 
+/* One step of a trainer on n waves with the given instance noise; returns
+ * the generator's parameters after it. */
+static float *one_step_params(size_t n, float instance_noise, size_t *count)
+{
+    float *x = malloc(n * T * F * sizeof *x);
+    grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
+    grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    gan_world w;
+    float *p;
+    make_waves(x, n);
+    gc.noise_size = 2;
+    gc.output_size = F;
+    gc.hidden_size = 6;
+    gc.num_layers = 1;
+    gc.seed = 21;
+    dic.input_size = F;
+    dic.hidden_size = 6;
+    dic.num_layers = 1;
+    dic.seed = 22;
+    tc.batch_size = B;
+    tc.select_every = -1;
+    tc.instance_noise = instance_noise;
+    gan_world_make(&w, NULL, x, n, T, F, 3, &gc, &dic, &tc);
+    run_steps(&w, 2);
+    p = params_of(w.gen, count);
+    gan_world_free(&w);
+    free(x);
+    return p;
+}
+
+START_TEST(instance_noise_is_on_by_default_only_for_small_data)
+{
+    size_t n;
+    float *dflt = one_step_params(N, 0.0f, &n), *off = one_step_params(N, -1.0f, &n);
+    float *small = one_step_params(N, 0.05f, &n);
+    ck_assert_msg(memcmp(dflt, off, n * sizeof *dflt) != 0, "no instance noise on small data");
+    ck_assert_msg(memcmp(dflt, small, n * sizeof *dflt) == 0, "the small-data default is not 0.05");
+    free(dflt);
+    free(off);
+    free(small);
+    dflt = one_step_params(1000, 0.0f, &n);
+    off = one_step_params(1000, -1.0f, &n);
+    ck_assert_msg(memcmp(dflt, off, n * sizeof *dflt) == 0, "instance noise on 1000 sequences");
+    free(dflt);
+    free(off);
+}
+END_TEST
+
 Suite *suite_selection(void)
 {
     Suite *s = suite_create("selection");
@@ -474,6 +523,7 @@ Suite *suite_selection(void)
     tcase_add_test(tc, without_selection_nothing_is_estimated_and_the_last_generator_is_kept);
     tcase_add_test(tc, the_time_budget_finishes_the_run);
     tcase_add_test(tc, bad_selection_settings_are_refused);
+    tcase_add_test(tc, instance_noise_is_on_by_default_only_for_small_data);
     suite_add_tcase(s, tc);
     return s;
 }
