@@ -52,7 +52,8 @@ static void usage(FILE *f)
             "  --seconds S  training time budget in seconds (default 90)\n"
             "  --steps N    stop after N generator updates instead (0: use the budget)\n"
             "  --samples M  generated sequences written to samples.csv and samples.npy\n"
-            "               (default 1000; 10000 for `evaluate`, as many as the real ones)\n"
+            "               (default 10000, as many as the real ones, which `evaluate`\n"
+            "               needs: its classifier is scored on both sets together)\n"
             "  --disc KIND  discriminator: conv1d (default) or gru (the library's default)\n"
             "  --out DIR    output directory (default sines_out)\n"
             "  --threads K  threads (default 2)\n"
@@ -63,7 +64,7 @@ static int parse_options(int argc, char **argv, options *o)
 {
     o->seconds = 90;
     o->steps = 0;
-    o->samples = 1000;
+    o->samples = N;
     o->conv = 1;
     o->out = "sines_out";
     o->threads = 2;

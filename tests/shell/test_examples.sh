@@ -65,8 +65,8 @@ run "$bin/train_sines" --steps 3 --out "$tmp/sines"
 for f in checkpoint.safetensors samples.csv samples.npy real.npy sines.svg; do
     [ -s "$tmp/sines/$f" ] || fail "train_sines did not write $f"
 done
-check_csv "$tmp/sines/samples.csv" 7 24000
-check_npy "$tmp/sines/samples.npy" "(1000, 24, 5)"
+check_csv "$tmp/sines/samples.csv" 7 240000
+check_npy "$tmp/sines/samples.npy" "(10000, 24, 5)"
 check_npy "$tmp/sines/real.npy" "(10000, 24, 5)"
 run "$bin/train_sines" --steps 2 --samples 7 --out "$tmp/sines7"
 check_csv "$tmp/sines7/samples.csv" 7 168
