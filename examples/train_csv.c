@@ -83,7 +83,7 @@ static void usage(FILE *f)
         "  --holdout H        share of the windows held out of training for it (default\n"
         "                     0.1 when that is at least 50 windows, else 0: all windows)\n"
         "  --select-every K   steps between two quality estimates (default 1000)\n"
-        "  --patience P       stop after P estimates without a new best (default 10;\n"
+        "  --patience P       stop after P estimates without a new best (default 30;\n"
         "                     0: never stop early)\n"
         "  --no-selection     no estimates: the checkpoint holds the last generator\n"
         "output:\n"

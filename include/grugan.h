@@ -1148,7 +1148,7 @@ typedef struct grugan_trainer_config {
                                    (see "Model selection" above); 0: the default, 1000;
                                    negative: no model selection */
     int64_t patience;         /**< early stopping: run stops after this many estimates in
-                                   a row without a new best; 0: the default, 10;
+                                   a row without a new best; 0: the default, 30;
                                    negative: never */
     float instance_noise;     /**< standard deviation of Gaussian noise added to every
                                    value the discriminator sees, real and generated (in

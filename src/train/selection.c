@@ -22,7 +22,7 @@
 #define FAIL(tr, code, ...) grugan__fail(&(tr)->obj, (code), __VA_ARGS__)
 
 #define DEFAULT_SELECT_EVERY 1000
-#define DEFAULT_PATIENCE 10
+#define DEFAULT_PATIENCE 30
 #define SELECT_MIN_HOLDOUT 50
 #define SELECT_MAX_REAL 1000
 
