@@ -30,16 +30,17 @@ static void make_waves(float *x, size_t n)
         }
 }
 
-/* A small world whose dataset holds `holdout` of its N sequences out. */
-static void world_make(gan_world *w, float holdout, const grugan_trainer_config *tc, int threads)
+/* A small world on n waves whose dataset holds `holdout` of them out. */
+static void world_make_n(gan_world *w, size_t n, float holdout, const grugan_trainer_config *tc,
+                         int threads)
 {
-    float x[N * T * F];
+    float *x = malloc(n * T * F * sizeof *x);
     grugan_dataset_config dc = GRUGAN_DATASET_CONFIG_INIT;
     grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
     grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
     grugan_trainer_config cfg = tc ? *tc : (grugan_trainer_config)GRUGAN_TRAINER_CONFIG_INIT;
     grugan_error err = {0, ""};
-    make_waves(x, N);
+    make_waves(x, n);
     gc.noise_size = 2;
     gc.output_size = F;
     gc.hidden_size = 6;
@@ -52,7 +53,7 @@ static void world_make(gan_world *w, float holdout, const grugan_trainer_config 
     cfg.batch_size = B;
     cfg.threads = threads;
     if (!cfg.select_every) cfg.select_every = EVERY;
-    gan_world_make(w, NULL, x, N, T, F, 3, &gc, &dic, &cfg);
+    gan_world_make(w, NULL, x, n, T, F, 3, &gc, &dic, &cfg);
     if (holdout > 0) {
         /* the same world on a dataset with a holdout */
         grugan_trainer_free(w->tr);
@@ -60,13 +61,19 @@ static void world_make(gan_world *w, float holdout, const grugan_trainer_config 
         w->tr = NULL;
         dc.seed = 3;
         dc.holdout = holdout;
-        ck_assert_int_eq(grugan_dataset_from_array(NULL, &dc, x, N, T, F, NULL, 0, NULL,
+        ck_assert_int_eq(grugan_dataset_from_array(NULL, &dc, x, n, T, F, NULL, 0, NULL,
                                                    &w->data, &err),
                          GRUGAN_OK);
         ck_assert_msg(grugan_trainer_create(NULL, &cfg, w->gen, w->disc, w->gen_opt,
                                             w->disc_opt, w->data, &w->tr, &err) == GRUGAN_OK,
                       "%s", err.message);
     }
+    free(x);
+}
+
+static void world_make(gan_world *w, float holdout, const grugan_trainer_config *tc, int threads)
+{
+    world_make_n(w, N, holdout, tc, threads);
 }
 
 static grugan_progress progress_of(const gan_world *w)
@@ -460,34 +467,19 @@ START_TEST(bad_selection_settings_are_refused)
 }
 END_TEST
 
-/* One step of a trainer on n waves with the given instance noise; returns
+/* Two steps of a trainer on n waves with the given instance noise; returns
  * the generator's parameters after it. */
 static float *one_step_params(size_t n, float instance_noise, size_t *count)
 {
-    float *x = malloc(n * T * F * sizeof *x);
-    grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
-    grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
     grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
     gan_world w;
     float *p;
-    make_waves(x, n);
-    gc.noise_size = 2;
-    gc.output_size = F;
-    gc.hidden_size = 6;
-    gc.num_layers = 1;
-    gc.seed = 21;
-    dic.input_size = F;
-    dic.hidden_size = 6;
-    dic.num_layers = 1;
-    dic.seed = 22;
-    tc.batch_size = B;
     tc.select_every = -1;
     tc.instance_noise = instance_noise;
-    gan_world_make(&w, NULL, x, n, T, F, 3, &gc, &dic, &tc);
+    world_make_n(&w, n, 0, &tc, 1);
     run_steps(&w, 2);
     p = params_of(w.gen, count);
     gan_world_free(&w);
-    free(x);
     return p;
 }
 

@@ -45,7 +45,6 @@ typedef struct metric_job {
     size_t steps, in;         /* GRU input (steps, in): (T, F) or (T-1, F-1) */
     size_t iterations;
     size_t n_tr_real, n_tr_synth; /* discriminative: training parts, int(0.8 n) */
-    double lr;                /* the classifier's Adam learning rate */
     bool fixed_split;         /* discriminative: the training parts are the first
                                  n_tr sequences, the test parts the rest (no shuffle) */
     size_t b_real, b_synth;   /* sequences per batch from each (b_real 0 for predictive) */
@@ -160,12 +159,8 @@ static int worker_setup(grugan_context *ctx, const grugan__gru_shape *shape,
                      w->params.grads + w->gru_first);
     w->net.threads = j->threads;
     if ((rc = grugan__gru_reserve(&w->net, j->rows, j->steps)) != GRUGAN_OK) return rc;
-    {
-        grugan_optimizer_config oc = GRUGAN_OPTIMIZER_CONFIG_INIT;
-        oc.lr = j->lr;
-        if ((rc = grugan_optimizer_create(ctx, &oc, &w->params, &w->opt, NULL)) != GRUGAN_OK)
-            return rc;
-    }
+    if ((rc = grugan_optimizer_create(ctx, NULL, &w->params, &w->opt, NULL)) != GRUGAN_OK)
+        return rc;
     if ((rc = grugan_optimizer_set(w->opt, GRUGAN_KEY_THREADS, j->threads)) != GRUGAN_OK)
         return GRUGAN_E_INTERNAL;
     if (j->kind == METRIC_DISC) {
@@ -465,10 +460,10 @@ static int check_values(const grugan_context *c, grugan_error *err, const char *
 
 /* Validates the arguments common to both scores and fills the job. */
 static int prepare(const grugan_context *c, int kind, const grugan_metric_config *config,
-                   const grugan__classifier *cls, const float *real, size_t n_real,
-                   const float *synthetic, size_t n_synth, size_t real_test, size_t synth_test,
-                   size_t steps, size_t features, const double *mean, grugan_error *err,
-                   metric_job *j, size_t *repetitions, int *threads)
+                   const float *real, size_t n_real, const float *synthetic, size_t n_synth,
+                   size_t real_test, size_t synth_test, size_t steps, size_t features,
+                   const double *mean, grugan_error *err, metric_job *j, size_t *repetitions,
+                   int *threads)
 {
     const size_t min_n = kind == METRIC_DISC ? 5 : 1;
     grugan_metric_config cfg;
@@ -524,8 +519,7 @@ static int prepare(const grugan_context *c, int kind, const grugan_metric_config
     j->n_synth = n_synth;
     j->T = steps;
     j->F = features;
-    j->H = cls && cls->hidden ? cls->hidden : features / 2 > 0 ? features / 2 : 1;
-    j->lr = cls && cls->lr > 0 ? cls->lr : 1e-3; /* Adam's default, as TimeGAN */
+    j->H = features / 2 > 0 ? features / 2 : 1;
     j->seed = cfg.seed;
     j->iterations = cfg.iterations ? cfg.iterations
                                    : kind == METRIC_DISC ? DEFAULT_DISC_ITERATIONS
@@ -559,10 +553,9 @@ static int prepare(const grugan_context *c, int kind, const grugan_metric_config
  * real_test > 0 (discriminative only) the last real_test real and
  * synth_test synthetic sequences are the test parts of every repetition. */
 static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config *config,
-                      const grugan__classifier *cls, const float *real, size_t n_real,
-                      const float *synthetic, size_t n_synth, size_t real_test,
-                      size_t synth_test, size_t steps, size_t features, double *mean,
-                      double *std, grugan_error *err)
+                      const float *real, size_t n_real, const float *synthetic,
+                      size_t n_synth, size_t real_test, size_t synth_test, size_t steps,
+                      size_t features, double *mean, double *std, grugan_error *err)
 {
     const grugan_context *c = ctx ? ctx : grugan__default_context();
     const char *what = kind == METRIC_DISC ? "discriminative" : "predictive";
@@ -578,7 +571,7 @@ static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config 
         err->code = GRUGAN_OK;
         err->message[0] = '\0';
     }
-    rc = prepare(c, kind, config, cls, real, n_real, synthetic, n_synth, real_test, synth_test,
+    rc = prepare(c, kind, config, real, n_real, synthetic, n_synth, real_test, synth_test,
                  steps, features, mean, err, &j, &reps, &threads);
     if (rc != GRUGAN_OK) return rc;
 
@@ -656,17 +649,17 @@ int grugan_discriminative_score(grugan_context *ctx, const grugan_metric_config 
                                 size_t n_synth, size_t steps, size_t features, double *mean,
                                 double *std, grugan_error *err)
 {
-    return run_metric(ctx, METRIC_DISC, config, NULL, real, n_real, synthetic, n_synth, 0, 0,
+    return run_metric(ctx, METRIC_DISC, config, real, n_real, synthetic, n_synth, 0, 0,
                       steps, features, mean, std, err);
 }
 
 int grugan__discriminative_split_score(grugan_context *ctx, const grugan_metric_config *config,
-                                       const grugan__classifier *cls, const float *real,
-                                       size_t n_real, size_t real_test, const float *synthetic,
-                                       size_t n_synth, size_t synth_test, size_t steps,
-                                       size_t features, double *mean, grugan_error *err)
+                                       const float *real, size_t n_real, size_t real_test,
+                                       const float *synthetic, size_t n_synth,
+                                       size_t synth_test, size_t steps, size_t features,
+                                       double *mean, grugan_error *err)
 {
-    return run_metric(ctx, METRIC_DISC, config, cls, real, n_real, synthetic, n_synth,
+    return run_metric(ctx, METRIC_DISC, config, real, n_real, synthetic, n_synth,
                       real_test, synth_test, steps, features, mean, NULL, err);
 }
 
@@ -675,7 +668,7 @@ int grugan_predictive_score(grugan_context *ctx, const grugan_metric_config *con
                             size_t n_synth, size_t steps, size_t features, double *mean,
                             double *std, grugan_error *err)
 {
-    return run_metric(ctx, METRIC_PRED, config, NULL, real, n_real, synthetic, n_synth, 0, 0, steps,
+    return run_metric(ctx, METRIC_PRED, config, real, n_real, synthetic, n_synth, 0, 0, steps,
                       features, mean, std, err);
 }
 

@@ -42,7 +42,8 @@ static void to_unit(float *x, size_t rows, size_t F, const float *lo, const floa
         }
 }
 
-void grugan__quality_defaults(grugan_metric_config *cfg)
+/* Fills the zero fields of cfg with the estimate's defaults. */
+static void quality_defaults(grugan_metric_config *cfg)
 {
     if (!cfg->repetitions) cfg->repetitions = GRUGAN__QUALITY_REPETITIONS;
     if (!cfg->iterations) cfg->iterations = GRUGAN__QUALITY_ITERATIONS;
@@ -67,7 +68,7 @@ int grugan__generator_quality(grugan_context *ctx, grugan_generator *gen,
     if (config && grugan__config_copy(&mc, sizeof mc, config) != GRUGAN_OK)
         return grugan__error_set(c, err, GRUGAN_E_INVALID,
                                  "config.struct_size is wrong (use GRUGAN_METRIC_CONFIG_INIT)");
-    grugan__quality_defaults(&mc);
+    quality_defaults(&mc);
     if (!real) return grugan__error_set(c, err, GRUGAN_E_INVALID, "real is NULL");
     if (C && !conditions)
         return grugan__error_set(c, err, GRUGAN_E_INVALID,
@@ -123,7 +124,7 @@ int grugan__generator_quality(grugan_context *ctx, grugan_generator *gen,
     for (size_t i = 0; i < rows; i++) /* a diverged generator ranks last, not as an error */
         if (!isfinite(fake[i])) fake[i] = fake[i] > 0 ? hi[i % F] : lo[i % F];
     to_unit(fake, n * steps, F, lo, hi);
-    rc = grugan__discriminative_split_score(ctx, &mc, NULL, unit, n, n_test, fake, n, n_test,
+    rc = grugan__discriminative_split_score(ctx, &mc, unit, n, n_test, fake, n, n_test,
                                             steps, F, quality, err);
 done:
     grugan__free(c, fake);

@@ -94,11 +94,6 @@ static double bits_double(uint64_t u)
     return x;
 }
 
-/* Whether the trainer holds a best generator to save. */
-static bool has_best(const grugan_trainer *tr)
-{
-    return tr->sel_n && tr->progress.evaluations;
-}
 
 /* ---- save ------------------------------------------------------------------------ */
 
@@ -159,7 +154,8 @@ static int encode(grugan_trainer *tr, grugan__json_out *out)
 
     add_params(gp, gp->values, "generator.", t, names, &n);
     add_params(dp, dp->values, "discriminator.", t, names, &n);
-    if (has_best(tr)) add_params(gp, tr->best, GRUGAN__BEST_PREFIX "generator.", t, names, &n);
+    if (grugan__selection_has_best(tr))
+        add_params(gp, tr->best, GRUGAN__BEST_PREFIX "generator.", t, names, &n);
     shapes[0][0] = s.gen_opt_n;
     shapes[1][0] = s.disc_opt_n;
     shapes[2][0] = tr->F;

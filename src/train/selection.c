@@ -133,18 +133,23 @@ int grugan__selection_setup(grugan_trainer *tr, grugan_error *err)
     return GRUGAN_OK;
 }
 
+/* The quick estimate of the current generator against the real set, on the
+ * trainer's threads. */
+static int quick_estimate(grugan_trainer *tr, double *q, grugan_error *err)
+{
+    grugan_metric_config mc = GRUGAN_METRIC_CONFIG_INIT;
+    mc.threads = tr->cfg.threads > 0 ? tr->cfg.threads : 1;
+    return grugan__generator_quality((grugan_context *)tr->obj.ctx, tr->gen, &mc, tr->sel_real,
+                                     tr->sel_cond, tr->sel_n, tr->sel_test, tr->T, q, err);
+}
+
 /* One estimate of the current generator; a new best is kept. */
 static int estimate(grugan_trainer *tr)
 {
-    grugan_metric_config mc = GRUGAN_METRIC_CONFIG_INIT;
     grugan_params *gp = grugan_generator_params(tr->gen);
     grugan_error err;
     double q;
-    int rc;
-
-    mc.threads = tr->cfg.threads > 0 ? tr->cfg.threads : 1;
-    rc = grugan__generator_quality((grugan_context *)tr->obj.ctx, tr->gen, &mc, tr->sel_real,
-                                   tr->sel_cond, tr->sel_n, tr->sel_test, tr->T, &q, &err);
+    int rc = quick_estimate(tr, &q, &err);
     if (rc != GRUGAN_OK)
         return FAIL(tr, rc, "step %llu: model selection: %s",
                     (unsigned long long)tr->progress.step, err.message);
@@ -196,7 +201,7 @@ int grugan_trainer_best_params(const grugan_trainer *tr, float *dst, size_t coun
     if (count != grugan_params_num_scalars(gp))
         return grugan__fail(obj, GRUGAN_E_SIZE, "count is %zu, the generator has %zu parameters",
                             count, grugan_params_num_scalars(gp));
-    if (tr->sel_n && tr->progress.evaluations)
+    if (grugan__selection_has_best(tr))
         memcpy(dst, tr->best, count * sizeof *dst);
     else
         grugan_params_read_all(gp, dst, count);
@@ -207,22 +212,19 @@ int grugan_trainer_restore_best(grugan_trainer *tr)
 {
     if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
     grugan__clear(&tr->obj);
-    if (!tr->sel_n || !tr->progress.evaluations) return GRUGAN_OK;
+    if (!grugan__selection_has_best(tr)) return GRUGAN_OK;
     return grugan_params_write_all(grugan_generator_params(tr->gen), tr->best, tr->n_gen_params);
 }
 
 int grugan_trainer_estimate(grugan_trainer *tr, double *quality)
 {
-    grugan_metric_config mc = GRUGAN_METRIC_CONFIG_INIT;
     grugan_error err;
     int rc;
     if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
     grugan__clear(&tr->obj);
     if (!quality) return FAIL(tr, GRUGAN_E_INVALID, "quality is NULL");
     if (!tr->sel_n) return FAIL(tr, GRUGAN_E_STATE, "model selection is off for this trainer");
-    mc.threads = tr->cfg.threads > 0 ? tr->cfg.threads : 1;
-    rc = grugan__generator_quality((grugan_context *)tr->obj.ctx, tr->gen, &mc, tr->sel_real,
-                                   tr->sel_cond, tr->sel_n, tr->sel_test, tr->T, quality, &err);
+    rc = quick_estimate(tr, quality, &err);
     if (rc != GRUGAN_OK) return FAIL(tr, rc, "%s", err.message);
     return GRUGAN_OK;
 }
@@ -235,7 +237,7 @@ int grugan_trainer_export(grugan_trainer *tr, const char *path)
     if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
     grugan__clear(&tr->obj);
     if (!path) return FAIL(tr, GRUGAN_E_INVALID, "path is NULL");
-    if (!tr->sel_n || !tr->progress.evaluations) {
+    if (!grugan__selection_has_best(tr)) {
         rc = grugan_generator_save(tr->gen, path);
         return rc == GRUGAN_OK ? rc : FAIL(tr, rc, "%s", grugan_generator_message(tr->gen));
     }

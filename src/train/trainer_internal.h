@@ -49,6 +49,11 @@ struct grugan_trainer {
 };
 
 /* Model selection (selection.c). */
+/* Whether the trainer holds a best generator (selection on, an estimate made). */
+static inline bool grugan__selection_has_best(const grugan_trainer *tr)
+{
+    return tr->sel_n && tr->progress.evaluations;
+}
 int grugan__selection_setup(grugan_trainer *tr, grugan_error *err);
 void grugan__selection_release(grugan_trainer *tr);
 /* Makes an estimate when one is due after the step just done. */
