@@ -220,7 +220,7 @@ fuzz-seeds: build/fuzz-replay/make_seeds
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLES := $(EXAMPLE_SRC:examples/%.c=build/examples/%)
 
-build/examples/%: examples/%.c examples/cli.h include/grugan.h $(STATIC)
+build/examples/%: examples/%.c $(wildcard examples/*.h) include/grugan.h $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< $(STATIC) $(LIBS_PRIVATE)

@@ -2,7 +2,9 @@
  * progress.h - what train_csv and train_sines show while they train, shared
  * by copy (static functions, header-only like cli.h): a progress line with
  * elapsed time, the time left and model selection's quality estimate, and
- * the training curve, kept in memory and written as CSV and as an SVG plot.
+ * the training curve, kept in memory and written as CSV and as an SVG
+ * picture (svg.h): both models' losses, D(real) and D(fake), and the quality
+ * estimates over the steps.
  *
  * Both are fed by the trainer's progress callback (grugan_progress): the
  * library measures the time (elapsed_seconds) and makes the estimates; this
@@ -13,6 +15,8 @@
 
 #include <grugan.h>
 
+#include "svg.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,7 @@
 /* One row of the curve: the state after a step. */
 typedef struct curve_point {
     unsigned long long step;
+    unsigned long long evaluations; /* quality estimates made so far */
     double seconds, quality, best, d_loss, g_loss, d_real, d_fake;
 } curve_point;
 
@@ -61,6 +66,7 @@ static inline void progress_record(progress_view *v, const grugan_progress *p)
     }
     pt = &v->points[v->n++];
     pt->step = (unsigned long long)p->step;
+    pt->evaluations = (unsigned long long)p->evaluations;
     pt->seconds = p->elapsed_seconds;
     pt->quality = p->quality;
     pt->best = p->best_quality;
@@ -111,82 +117,116 @@ static inline const char *progress_finish_reason(int finished)
     }
 }
 
-/* The curve as CSV: one row per recorded step. */
+/* The curve as CSV: one row per recorded step; `evaluations` grows by one
+ * in the rows where a quality estimate was made. */
 static inline int progress_write_csv(const progress_view *v, const char *path)
 {
+    int failed;
     FILE *f = fopen(path, "w");
     if (!f) return -1;
-    fprintf(f, "step,seconds,quality,best_quality,d_loss,g_loss,d_real,d_fake\n");
+    fprintf(f, "step,seconds,quality,best_quality,d_loss,g_loss,d_real,d_fake,evaluations\n");
     for (size_t i = 0; i < v->n; i++) {
         const curve_point *p = &v->points[i];
-        fprintf(f, "%llu,%.3f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", p->step, p->seconds, p->quality,
-                p->best, p->d_loss, p->g_loss, p->d_real, p->d_fake);
+        fprintf(f, "%llu,%.3f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%llu\n", p->step, p->seconds,
+                p->quality, p->best, p->d_loss, p->g_loss, p->d_real, p->d_fake, p->evaluations);
     }
-    return fclose(f) == 0 ? 0 : -1;
+    failed = ferror(f);
+    return fclose(f) == 0 && !failed ? 0 : -1;
 }
 
-/* A polyline of one column of the curve over the steps in a w x h box at
- * (x0, y0), values from lo (bottom) to hi (top); NaN values are skipped. */
-static inline void progress_svg_line(FILE *f, const progress_view *v, size_t column,
-                                     double x0, double y0, double w, double h, double lo,
-                                     double hi, const char *colour)
+/* The columns of the curve that are drawn. */
+enum curve_column { CURVE_D_LOSS, CURVE_G_LOSS, CURVE_D_REAL, CURVE_D_FAKE, CURVE_NONE };
+
+static inline double curve_value(const curve_point *p, int column)
 {
-    const double last = v->n ? (double)v->points[v->n - 1].step : 1;
-    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='1.5' points='", colour);
-    for (size_t i = 0; i < v->n; i++) {
-        const curve_point *p = &v->points[i];
-        const double values[4] = {p->quality, p->d_real, p->d_fake, p->best};
-        double y = values[column];
-        if (isnan(y)) continue;
-        y = y < lo ? lo : y > hi ? hi : y;
-        fprintf(f, "%.1f,%.1f ", x0 + w * (double)p->step / (last > 0 ? last : 1),
-                y0 + h * (1 - (y - lo) / (hi - lo)));
+    switch (column) {
+    case CURVE_D_LOSS: return p->d_loss;
+    case CURVE_G_LOSS: return p->g_loss;
+    case CURVE_D_REAL: return p->d_real;
+    case CURVE_D_FAKE: return p->d_fake;
+    default: return NAN;
     }
-    fprintf(f, "'/>\n");
 }
 
-/* The curve as a picture: D(real) and D(fake) above, the quality estimate
- * (and the best so far) below, over the steps. */
+/* One plot of the curve at (left, top): the columns `first` and `second`
+ * (CURVE_NONE: only one) over the steps, on a y range that holds lo..hi (NaN:
+ * nothing) and every value. */
+static inline void progress_svg_panel(FILE *f, const progress_view *v, double left, double top,
+                                      const char *title, double lo, double hi, int first,
+                                      const char *first_name, int second,
+                                      const char *second_name, const char *y_label)
+{
+    const double last = v->n ? (double)v->points[v->n - 1].step : 0;
+    const int columns[2] = {first, second};
+    const char *names[2] = {first_name, second_name};
+    const char *colours[2] = {SVG_REAL, SVG_FAKE};
+    const size_t lines = second == CURVE_NONE ? 1 : 2;
+    svg_plot p = {f, left, top, 300, 110, 0, last > 0 ? last : 1, lo, hi, 0};
+    for (size_t c = 0; c < lines; c++)
+        for (size_t i = 0; i < v->n; i++)
+            svg_range_add(&p.y_lo, &p.y_hi, curve_value(&v->points[i], columns[c]));
+    svg_nice_range(&p.y_lo, &p.y_hi);
+    svg_plot_axes(&p, title, "step", y_label);
+    for (size_t c = 0; c < lines; c++) {
+        svg_line_begin(&p, colours[c], 1.5, 0.9);
+        for (size_t i = 0; i < v->n; i++)
+            svg_line_to(&p, (double)v->points[i].step, curve_value(&v->points[i], columns[c]));
+        svg_line_end(&p);
+    }
+    svg_plot_legend(&p, lines, names, colours);
+}
+
+/* The quality panel: each estimate as a dot (at the steps where it was
+ * made), the best so far as a line, a ring around the best. */
+static inline void progress_svg_quality(FILE *f, const progress_view *v, double left, double top)
+{
+    const double last = v->n ? (double)v->points[v->n - 1].step : 0;
+    const char *names[2] = {"estimate", "best so far"}, *colours[2] = {SVG_BLACK, SVG_GREEN};
+    svg_plot p = {f, left, top, 300, 110, 0, last > 0 ? last : 1, 0, NAN, 0};
+    const curve_point *best = NULL;
+    for (size_t i = 0; i < v->n; i++) svg_range_add(&p.y_lo, &p.y_hi, v->points[i].quality);
+    if (isnan(p.y_hi)) p.y_hi = 0.5; /* no estimates: their whole range */
+    svg_nice_range(&p.y_lo, &p.y_hi);
+    svg_plot_axes(&p, "quality estimate", "step", "0 is best");
+    svg_line_begin(&p, SVG_GREEN, 1.5, 0.9);
+    for (size_t i = 0; i < v->n; i++) svg_line_to(&p, (double)v->points[i].step, v->points[i].best);
+    svg_line_end(&p);
+    for (size_t i = 0; i < v->n; i++) {
+        const curve_point *pt = &v->points[i];
+        if (pt->evaluations == (i ? v->points[i - 1].evaluations : 0)) continue;
+        svg_dot(&p, (double)pt->step, pt->quality, 2.5, SVG_BLACK, 0.9);
+        if (pt->quality == pt->best) best = pt;
+    }
+    if (best)
+        fprintf(f, "<circle cx='%.1f' cy='%.1f' r='6' fill='none' stroke='%s' "
+                   "stroke-width='1.5'/>\n",
+                svg_px(&p, (double)best->step), svg_py(&p, best->quality), SVG_GREEN);
+    if (!best)
+        svg_text(f, left + 150, top + 60, "middle", 0, "no quality estimates in this run");
+    svg_plot_legend(&p, 2, names, colours);
+}
+
+/* The curve as a picture, four plots over the steps: the discriminator's
+ * and the generator's losses, D(real) and D(fake), the quality estimates. */
 static inline int progress_write_svg(const progress_view *v, const char *path, const char *title)
 {
-    const double w = 560, h = 160, pad = 40;
-    const unsigned long long last = v->n ? v->points[v->n - 1].step : 0;
+    const curve_point *last = v->n ? &v->points[v->n - 1] : NULL;
+    char heading[4200];
     FILE *f = fopen(path, "w");
     if (!f) return -1;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
-               "font-family='sans-serif' font-size='12'>\n",
-            w + 2 * pad, 2 * h + 3 * pad + 10);
-    fprintf(f, "<rect width='100%%' height='100%%' fill='white'/>\n");
-    fprintf(f, "<text x='%.0f' y='16'>", pad);
-    for (const char *c = title; *c; c++) /* a file name may hold XML's special characters */
-        if (*c == '&') fputs("&amp;", f);
-        else if (*c == '<') fputs("&lt;", f);
-        else if (*c == '>') fputs("&gt;", f);
-        else fputc(*c, f);
-    fprintf(f, ": training curve over %llu steps</text>\n", last);
-    for (int panel = 0; panel < 2; panel++) {
-        const double y0 = pad + panel * (h + pad);
-        fprintf(f, "<rect x='%.0f' y='%.0f' width='%.0f' height='%.0f' fill='none' "
-                   "stroke='#ccc'/>\n",
-                pad, y0, w, h);
-        if (panel == 0) {
-            fprintf(f, "<text x='%.0f' y='%.0f'>D(real) (blue), D(fake) (red), 0 to 1</text>\n",
-                    pad, y0 - 4);
-            progress_svg_line(f, v, 1, pad, y0, w, h, 0, 1, "#1f77b4");
-            progress_svg_line(f, v, 2, pad, y0, w, h, 0, 1, "#d62728");
-        } else {
-            fprintf(f, "<text x='%.0f' y='%.0f'>quality estimate (black) and best so far "
-                       "(green), 0 (best) to 0.5</text>\n",
-                    pad, y0 - 4);
-            progress_svg_line(f, v, 0, pad, y0, w, h, 0, 0.5, "#333");
-            progress_svg_line(f, v, 3, pad, y0, w, h, 0, 0.5, "#2ca02c");
-        }
-    }
-    fprintf(f, "<text x='%.0f' y='%.0f'>step 0</text><text x='%.0f' y='%.0f' "
-               "text-anchor='end'>step %llu</text>\n",
-            pad, 2 * h + 2 * pad + 16, pad + w, 2 * h + 2 * pad + 16, last);
-    fprintf(f, "</svg>\n");
-    return fclose(f) == 0 ? 0 : -1;
+    svg_begin(f, 740, 360);
+    snprintf(heading, sizeof heading, "%s: training curve, %llu steps in %.0f s", title,
+             last ? last->step : 0ull, last ? last->seconds : 0.0);
+    svg_text(f, 10, 18, "start", 0, heading);
+    progress_svg_panel(f, v, 60, 50, "discriminator loss", NAN, NAN,
+                       CURVE_D_LOSS, "D loss", CURVE_NONE, NULL, "loss");
+    progress_svg_panel(f, v, 420, 50, "generator loss", NAN, NAN, CURVE_G_LOSS,
+                       "G loss", CURVE_NONE, NULL, "loss");
+    progress_svg_panel(f, v, 60, 210, "discriminator output", 0, 1,
+                       CURVE_D_REAL, "D(real)", CURVE_D_FAKE,
+                       "D(fake)", "D");
+    progress_svg_quality(f, v, 420, 210);
+    return svg_end(f);
 }
 
 #endif

@@ -150,43 +150,15 @@ static int on_progress(const grugan_progress *p, void *user)
 
 /* ---- outputs -------------------------------------------------------------------- */
 
-/* One panel: `count` sequences of feature k as polylines in a w x h box. */
-static void svg_panel(FILE *f, const float *x, size_t count, size_t k, double x0, double y0,
-                      double w, double h, const char *colour)
-{
-    fprintf(f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' stroke='#ccc'/>\n",
-            x0, y0, w, h);
-    for (size_t i = 0; i < count; i++) {
-        fprintf(f, "<polyline fill='none' stroke='%s' stroke-opacity='0.6' points='", colour);
-        for (size_t t = 0; t < T; t++) {
-            double v = x[(i * T + t) * F + k];
-            v = v < 0 ? 0 : v > 1 ? 1 : v;
-            fprintf(f, "%.1f,%.1f ", x0 + w * (double)t / (T - 1), y0 + h * (1 - v));
-        }
-        fprintf(f, "'/>\n");
-    }
-}
-
-/* Real (left) and generated (right) sequences, one row per feature. */
+/* Real (left) and generated (right) sequences, one row per feature (svg.h). */
 static int write_svg(const char *path, const float *real, const float *fake, size_t count)
 {
-    const double w = 260, h = 90, pad = 30;
     FILE *f = fopen(path, "w");
     if (!f) return -1;
-    fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
-               "font-family='sans-serif' font-size='12'>\n",
-            2 * w + 3 * pad, F * (h + pad) + pad);
-    fprintf(f, "<rect width='100%%' height='100%%' fill='white'/>\n");
-    fprintf(f, "<text x='%.1f' y='18'>real</text><text x='%.1f' y='18'>generated</text>\n", pad,
-            2 * pad + w);
-    for (size_t k = 0; k < F; k++) {
-        const double y0 = pad + (double)k * (h + pad);
-        fprintf(f, "<text x='4' y='%.1f'>f%zu</text>\n", y0 + h / 2, k);
-        svg_panel(f, real, count, k, pad, y0, w, h, "#1f77b4");
-        svg_panel(f, fake, count, k, 2 * pad + w, y0, w, h, "#d62728");
-    }
-    fprintf(f, "</svg>\n");
-    return fclose(f) == 0 ? 0 : -1;
+    svg_begin(f, 740, 30 + F * SVG_SEQUENCE_ROW + 10);
+    svg_text(f, 10, 18, "start", 0, "Sines: real (blue) next to generated (red) sequences");
+    svg_sequence_rows(f, 30, real, count, fake, count, T, F, F, 0, 1);
+    return svg_end(f);
 }
 
 /* ---- main ------------------------------------------------------------------------ */
