@@ -109,6 +109,7 @@ build/suite_list.h: $(TEST_SRC)
 	mv $@.tmp $@
 
 build/obj/tests/test_main.o build/asan/tests/test_main.o: build/suite_list.h
+build/obj/tests/test_pca.o build/asan/tests/test_pca.o: examples/pca.h
 
 build/obj/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard src/*/*.h) include/grugan.h
 	@mkdir -p $(@D)

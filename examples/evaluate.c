@@ -6,11 +6,13 @@
  *
  * Shows: reading sequences from NPY and CSV files into arrays through a
  * dataset (unscaled, or min-max scaled with the real data's scaler), and the
- * metric functions with their configuration.
+ * metric functions with their configuration. --plot draws a picture of real
+ * against synthetic sequences (svg.h): a few of each per feature, and the
+ * PCA view of the TimeGAN papers (pca.h).
  *
  *   evaluate REAL SYNTHETIC [--steps T] [--stride S] [--columns LIST] [--scale]
  *            [--clip] [--repetitions R] [--iterations N] [--max-lag K]
- *            [--threads K] [--seed X]
+ *            [--threads K] [--seed X] [--plot FILE.svg]
  *
  * Each file is one of:
  *   - a .npy file (N, T, F): N sequences as they are; or (rows, F): a series;
@@ -25,6 +27,8 @@
 #include <grugan.h>
 
 #include "cli.h"
+#include "pca.h"
+#include "svg.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,7 +38,7 @@
 #include <time.h>
 
 typedef struct options {
-    const char *real, *synthetic;
+    const char *real, *synthetic, *plot;
     unsigned long steps, stride, repetitions, iterations, max_lag, threads, seed;
     size_t *columns; /* NULL: all */
     size_t num_columns;
@@ -70,7 +74,10 @@ static void usage(FILE *f)
         "                     discriminative, 5000 predictive)\n"
         "  --max-lag K        autocorrelation lags 1..K (default 5, at most T-1)\n"
         "  --threads K        threads, 1..256: repetitions run in parallel (default 1)\n"
-        "  --seed X           seed of the splits, minibatches and weights (default 0)\n");
+        "  --seed X           seed of the splits, minibatches and weights (default 0)\n"
+        "  --plot FILE.svg    also draw real against synthetic sequences: 10 of each per\n"
+        "                     feature (the first 8 features), and both sets projected on\n"
+        "                     the real set's first two principal components (PCA)\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)
@@ -111,6 +118,7 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--threads") == 0)
             bad = cli_count(v, &o->threads) || o->threads < 1 || o->threads > 256;
         else if (strcmp(a, "--seed") == 0) bad = cli_count(v, &o->seed);
+        else if (strcmp(a, "--plot") == 0) o->plot = v;
         else {
             fprintf(stderr, "evaluate: unknown option %s\n", a);
             return -1;
@@ -253,6 +261,92 @@ static size_t test_count(size_t n)
     return n - (size_t)(0.8 * (double)n);
 }
 
+/* ---- the picture (--plot) ---------------------------------------------------- */
+
+/* Sequences drawn per feature and set, features drawn at most, sequences of
+ * each set in the PCA view at most (TimeGAN's choice). */
+enum { PLOT_SEQUENCES = 10, PLOT_FEATURES = 8, PLOT_PCA = 1000 };
+
+/* Copies m of the sequences of s (spread evenly: the windows of a series are
+ * in time order) into out (m, T, F). */
+static void spread(const sequences *s, size_t m, float *out)
+{
+    const size_t size = s->T * s->F;
+    for (size_t i = 0; i < m; i++)
+        memcpy(out + i * size, s->x + (size_t)((double)i * (double)s->n / (double)m) * size,
+               size * sizeof *out);
+}
+
+/* The PCA view: every sequence flattened to T * F values, both sets
+ * projected on the first two principal components of the real one (real
+ * (m_real, T*F), synth (m_synth, T*F)), as a scatter plot at (left, top). */
+static int plot_pca(FILE *f, double left, double top, const float *real, size_t m_real,
+                    const float *synth, size_t m_synth, size_t d)
+{
+    double *xy = malloc(2 * (m_real + m_synth) * sizeof *xy); /* (m_real + m_synth, 2) */
+    const char *names[2] = {"real", "synthetic"}, *colours[2] = {SVG_REAL, SVG_FAKE};
+    svg_plot p = {f, left, top, 660, 300, NAN, NAN, NAN, NAN, 0};
+    char label[2][64], title[128];
+    pca2 pca;
+    int rc = xy ? pca2_fit(&pca, real, m_real, d) : -1;
+    for (size_t i = 0; rc == 0 && i < m_real + m_synth; i++) {
+        pca2_project(&pca, i < m_real ? real + i * d : synth + (i - m_real) * d, xy + 2 * i);
+        svg_range_add(&p.x_lo, &p.x_hi, xy[2 * i]);
+        svg_range_add(&p.y_lo, &p.y_hi, xy[2 * i + 1]);
+    }
+    if (rc == 0) {
+        svg_nice_range(&p.x_lo, &p.x_hi);
+        svg_nice_range(&p.y_lo, &p.y_hi);
+        for (int k = 0; k < 2; k++)
+            snprintf(label[k], sizeof label[k], "PC%d (%.0f%% of the real variance)", k + 1,
+                     pca.total_variance > 0 ? 100 * pca.variance[k] / pca.total_variance : 0.0);
+        snprintf(title, sizeof title, "PCA: %zu real, %zu synthetic sequences", m_real, m_synth);
+        svg_plot_axes(&p, title, label[0], label[1]);
+        for (size_t i = 0; i < m_real + m_synth; i++)
+            svg_dot(&p, xy[2 * i], xy[2 * i + 1], 2, i < m_real ? SVG_REAL : SVG_FAKE, 0.35);
+        svg_plot_legend(&p, 2, names, colours);
+    }
+    pca2_free(&pca);
+    free(xy);
+    return rc;
+}
+
+/* Writes the picture of real against synthetic sequences to path: the
+ * first PLOT_FEATURES features of PLOT_SEQUENCES sequences of each set, side
+ * by side, then the PCA view. Values are in [0, 1] (checked before). */
+static int write_plot(const char *path, const sequences *real, const sequences *synth)
+{
+    const size_t T = real->T, F = real->F, d = T * F;
+    const size_t rows = F < PLOT_FEATURES ? F : PLOT_FEATURES;
+    const size_t m_real = real->n < PLOT_PCA ? real->n : PLOT_PCA;
+    const size_t m_synth = synth->n < PLOT_PCA ? synth->n : PLOT_PCA;
+    const size_t shown_real = real->n < PLOT_SEQUENCES ? real->n : PLOT_SEQUENCES;
+    const size_t shown_synth = synth->n < PLOT_SEQUENCES ? synth->n : PLOT_SEQUENCES;
+    const double pca_top = 30 + (double)rows * SVG_SEQUENCE_ROW + 40;
+    float *a = malloc(m_real * d * sizeof *a), *b = malloc(m_synth * d * sizeof *b);
+    char note[160];
+    FILE *f = a && b ? fopen(path, "w") : NULL;
+    int rc = -1;
+    if (f) {
+        svg_begin(f, 740, pca_top + 300 + 50);
+        svg_text(f, 10, 18, "start", 0, "real (blue) against synthetic (red) sequences");
+        spread(real, shown_real, a);
+        spread(synth, shown_synth, b);
+        svg_sequence_rows(f, 30, a, shown_real, b, shown_synth, "synthetic", T, F, rows, 0, 1);
+        if (rows < F) {
+            snprintf(note, sizeof note, "features 0 to %zu of %zu drawn", rows - 1, F);
+            svg_text(f, 10, pca_top - 20, "start", 0, note);
+        }
+        spread(real, m_real, a);
+        spread(synth, m_synth, b);
+        rc = plot_pca(f, 60, pca_top, a, m_real, b, m_synth, d);
+        if (svg_end(f) != 0) rc = -1;
+    }
+    free(a);
+    free(b);
+    return rc;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -309,6 +403,13 @@ int main(int argc, char **argv)
         goto done;
     }
 
+    errno = 0;
+    if (o.plot && write_plot(o.plot, &real, &synth) != 0) {
+        fprintf(stderr, "evaluate: cannot write the picture %s: %s\n", o.plot,
+                errno ? strerror(errno) : "out of memory");
+        goto done;
+    }
+
     start = now();
     mc.repetitions = o.repetitions;
     mc.iterations = o.iterations;
@@ -350,6 +451,7 @@ int main(int argc, char **argv)
                real.n > synth.n ? "real" : "synthetic",
                fabs((double)test_count(real.n) - (double)test_count(synth.n)) /
                    (2.0 * (double)(test_count(real.n) + test_count(synth.n))));
+    if (o.plot) printf("picture    %s\n", o.plot);
     if (outside_synth)
         printf("clipped    %zu synthetic values (%.3f%%) outside [0, 1]\n", outside_synth,
                100.0 * (double)outside_synth / (double)(synth.n * synth.T * synth.F));

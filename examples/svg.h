@@ -215,11 +215,12 @@ static inline void svg_sequences(svg_plot *p, const float *x, size_t count, size
 
 /* Real (left) next to generated (right) sequences, one row of two plots per
  * feature for the first `rows` features, starting `top` units down a
- * picture 740 wide: real (n_real, T, F), fake (n_fake, T, F), values drawn
- * from lo to hi. The rows take rows * SVG_SEQUENCE_ROW units. */
+ * picture 740 wide: real (n_real, T, F), fake (n_fake, T, F) named
+ * fake_name, values drawn from lo to hi. The rows take rows *
+ * SVG_SEQUENCE_ROW units. */
 static inline void svg_sequence_rows(FILE *f, double top, const float *real, size_t n_real,
-                                     const float *fake, size_t n_fake, size_t T, size_t F,
-                                     size_t rows, double lo, double hi)
+                                     const float *fake, size_t n_fake, const char *fake_name,
+                                     size_t T, size_t F, size_t rows, double lo, double hi)
 {
     const double w = 300, h = 100;
     char title[96];
@@ -228,7 +229,7 @@ static inline void svg_sequence_rows(FILE *f, double top, const float *real, siz
             svg_plot p = {f, 60 + side * (w + 60), top + 20 + (double)k * SVG_SEQUENCE_ROW, w, h,
                           0, T > 1 ? (double)(T - 1) : 1, lo, hi, 0};
             snprintf(title, sizeof title, "feature %zu: %s (%zu sequences)", k,
-                     side ? "generated" : "real", side ? n_fake : n_real);
+                     side ? fake_name : "real", side ? n_fake : n_real);
             svg_plot_axes(&p, title, "step", "value");
             svg_sequences(&p, side ? fake : real, side ? n_fake : n_real, T, F, k,
                           side ? SVG_FAKE : SVG_REAL);

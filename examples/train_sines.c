@@ -157,7 +157,7 @@ static int write_svg(const char *path, const float *real, const float *fake, siz
     if (!f) return -1;
     svg_begin(f, 740, 30 + F * SVG_SEQUENCE_ROW + 10);
     svg_text(f, 10, 18, "start", 0, "Sines: real (blue) next to generated (red) sequences");
-    svg_sequence_rows(f, 30, real, count, fake, count, T, F, F, 0, 1);
+    svg_sequence_rows(f, 30, real, count, fake, count, "generated", T, F, F, 0, 1);
     return svg_end(f);
 }
 

@@ -52,6 +52,30 @@ check_npy() {
     fi
 }
 
+# check_svg FILE TEXT PLOTS: a well-formed SVG picture (parsed by python3 if
+# there is one, else closed by </svg>) that holds TEXT and at least PLOTS
+# plots (a framed box each, drawn by examples/svg.h with stroke='#888')
+check_svg() {
+    [ -s "$1" ] || fail "$1 is missing"
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" "$1" ||
+            fail "$1 is not well-formed XML"
+    fi
+    tail -n 1 "$1" | grep -q '^</svg>$' || fail "$1 is incomplete"
+    grep -q "$2" "$1" || fail "$1 does not say: $2"
+    boxes=$(grep -c "fill='none' stroke='#888'" "$1")
+    [ "$boxes" -ge "$3" ] || fail "$1 has $boxes plots, not $3"
+}
+
+# check_curve_svg FILE: the training curve's four plots with their legends
+check_curve_svg() {
+    check_svg "$1" "training curve" 4
+    for label in "discriminator loss" "generator loss" "D(real)" "D(fake)" "quality estimate" \
+        "best so far" ">step<"; do
+        grep -q "$label" "$1" || fail "$1 has no $label"
+    done
+}
+
 for e in train_sines train_csv sample custom_loop embed evaluate; do
     run "$bin/$e" --help
     grep -q "usage" "$tmp/log" || fail "$e --help prints no usage"
@@ -62,7 +86,7 @@ done
 
 echo "== train_sines"
 run "$bin/train_sines" --steps 3 --out "$tmp/sines"
-for f in checkpoint.safetensors samples.csv samples.npy real.npy sines.svg; do
+for f in checkpoint.safetensors samples.csv samples.npy real.npy sines.svg curve.csv curve.svg; do
     [ -s "$tmp/sines/$f" ] || fail "train_sines did not write $f"
 done
 check_csv "$tmp/sines/samples.csv" 7 240000
@@ -72,12 +96,8 @@ run "$bin/train_sines" --steps 2 --samples 7 --out "$tmp/sines7"
 check_csv "$tmp/sines7/samples.csv" 7 168
 check_npy "$tmp/sines7/samples.npy" "(7, 24, 5)"
 expect_error "$bin/train_sines" --samples 0
-if command -v python3 >/dev/null 2>&1; then
-    python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" \
-        "$tmp/sines/sines.svg" || fail "sines.svg is not well-formed XML"
-else
-    tail -n 1 "$tmp/sines/sines.svg" | grep -q '</svg>' || fail "sines.svg is incomplete"
-fi
+check_svg "$tmp/sines/sines.svg" "feature 4: generated" 10
+check_curve_svg "$tmp/sines/curve.svg"
 run "$bin/sample" "$tmp/sines/checkpoint.safetensors" --n 5 --out "$tmp/sines5.csv"
 check_csv "$tmp/sines5.csv" 7 120
 expect_error "$bin/train_sines" --steps 1 --out "$tmp/no/such/dir"
@@ -107,10 +127,11 @@ grep -q "^best quality estimate .* (of 3 estimates)" "$tmp/log" ||
 grep -q "the step count is done" "$tmp/log" || fail "train_csv did not say why it finished"
 [ "$(wc -l <"$tmp/curve.csv")" -ge 4 ] || fail "train_csv wrote no curve rows"
 head -n 1 "$tmp/curve.csv" | grep -q "^step,seconds,quality," || fail "curve.csv has no header"
-if command -v python3 >/dev/null 2>&1; then
-    python3 -c "import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])" \
-        "$tmp/curve.svg" || fail "curve.svg is not well-formed XML"
-fi
+check_curve_svg "$tmp/curve.svg"
+# the three estimates are drawn as dots, the best ringed
+[ "$(grep -c "<circle .*fill='#333333'" "$tmp/curve.svg")" -eq 3 ] ||
+    fail "curve.svg does not draw the 3 estimates"
+grep -q "<circle .*r='6' fill='none'" "$tmp/curve.svg" || fail "curve.svg rings no best estimate"
 run "$bin/sample" "$tmp/best.safetensors" --n 3 --out "$tmp/best.csv"
 run "$bin/sample" "$tmp/sel.safetensors" --n 3 --out "$tmp/ck.csv"
 cmp -s "$tmp/best.csv" "$tmp/ck.csv" || fail "the checkpoint and the export give different generators"
@@ -179,6 +200,23 @@ grep -q '"features": 2' "$tmp/log" || fail "evaluate used the wrong columns"
 # shellcheck disable=SC2086
 run "$bin/evaluate" "$tmp/series.csv" "$tmp/series.csv" --columns 2 --steps 20 --scale $quick
 grep -q '"predictive": null' "$tmp/log" || fail "evaluate scored one feature predictively"
+# the picture: 10 sequences of each set per feature, and 1000 + 1000 dots of the PCA view
+# shellcheck disable=SC2086
+run "$bin/evaluate" "$tmp/sines/real.npy" "$tmp/sines/samples.npy" $quick --plot "$tmp/eval.svg"
+grep -q "^picture    $tmp/eval.svg" "$tmp/log" || fail "evaluate did not name its picture"
+tail -n 1 "$tmp/log" | cmp -s - "$tmp/npy.json" || fail "--plot changed the scores"
+check_svg "$tmp/eval.svg" "PCA: 1000 real, 1000 synthetic sequences" 11
+grep -q "feature 4: synthetic (10 sequences)" "$tmp/eval.svg" || fail "eval.svg lacks feature 4"
+[ "$(grep -c '^<circle ' "$tmp/eval.svg")" -eq 2000 ] || fail "eval.svg has not 2000 PCA dots"
+[ "$(grep -c "^<path fill='none' stroke='#d62728'" "$tmp/eval.svg")" -eq 50 ] ||
+    fail "eval.svg has not 5 x 10 synthetic sequences"
+# a series of one feature, fewer windows than dots: every window is drawn
+# shellcheck disable=SC2086
+run "$bin/evaluate" "$tmp/series.csv" "$tmp/series.csv" --columns 2 --steps 20 --scale $quick \
+    --plot "$tmp/one.svg"
+check_svg "$tmp/one.svg" "PCA: 281 real, 281 synthetic sequences" 3
+expect_error "$bin/evaluate" "$tmp/sines/real.npy" "$tmp/sines/samples.npy" $quick \
+    --plot "$tmp/no/dir/p.svg"
 expect_error "$bin/evaluate" "$tmp/sines/real.npy"
 expect_error "$bin/evaluate" "$tmp/sines/real.npy" "$tmp/missing.npy"
 expect_error "$bin/evaluate" "$tmp/series.csv" "$tmp/series.csv" --columns 1,2 --steps 20
