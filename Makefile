@@ -12,6 +12,7 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 # ---- tools and flags ---------------------------------------------------------
@@ -72,7 +73,7 @@ help:
 	@echo "make examples     build the example programs into build/examples/"
 	@echo "make demo         train on Sines for about 90 s and write a checkpoint, samples, a picture"
 	@echo "make docs         HTML API reference in build/docs/html (needs doxygen)"
-	@echo "make install      install (PREFIX, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, DESTDIR)"
+	@echo "make install      install (PREFIX, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, MANDIR, DESTDIR)"
 	@echo "make uninstall    remove exactly what install wrote"
 	@echo "make clean        remove build outputs"
 
@@ -262,6 +263,10 @@ bench: all $(BENCH_BINS)
 	PYTHON="$(PYTHON)" sh bench/run.sh $(BENCH_ARGS)
 
 # ---- install -------------------------------------------------------------------
+# The library, its header and .pc file, and the manual pages of the four
+# command-line examples (docs/man/*.1, docs/cli.md).
+MAN_PAGES := $(sort $(wildcard docs/man/*.1))
+
 build/gru_gan.pc: gru_gan.pc.in include/grugan.h FORCE
 	@mkdir -p build
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
@@ -278,12 +283,15 @@ install: all build/gru_gan.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libgrugan.so
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libgrugan.a
 	install -m 644 build/gru_gan.pc $(DESTDIR)$(PKGCONFIGDIR)/gru_gan.pc
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/grugan.h
 	rm -f $(DESTDIR)$(LIBDIR)/libgrugan.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	rm -f $(DESTDIR)$(LIBDIR)/libgrugan.so $(DESTDIR)$(LIBDIR)/libgrugan.a
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/gru_gan.pc
+	rm -f $(MAN_PAGES:docs/man/%=$(DESTDIR)$(MANDIR)/man1/%)
 
 clean:
 	rm -rf build lib

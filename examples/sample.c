@@ -51,7 +51,13 @@ static void usage(FILE *f)
         "                     CSV columns: sequence, step, f0, f1, ...; NPY: float32\n"
         "                     (N, T, F)\n"
         "  --scaled           write the generator's outputs as they are, not in data units\n"
-        "  --threads K        threads, 1..256 (default 1)\n");
+        "  --threads K        threads, 1..256 (default 1)\n"
+        "  -h, --help         print this help and exit\n"
+        "exit status: 0 done, 1 failed (the message says why), 2 bad options\n"
+        "examples:\n"
+        "  sample prices.safetensors --n 500 --out synthetic.csv\n"
+        "  sample prices-gen.safetensors --n 500 --steps 1000 --seed 2 --out long.npy\n"
+        "  sample model.safetensors --noise z.npy --out from_noise.npy\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)

@@ -94,7 +94,16 @@ static void usage(FILE *f)
         "  --export PATH      also write a generator-only export of the best generator\n"
         "                     (small; enough to sample)\n"
         "  --curve PREFIX     write the training curve to PREFIX.csv and PREFIX.svg\n"
-        "                     (default: the checkpoint's path without .safetensors + _curve)\n");
+        "                     (default: the checkpoint's path without .safetensors + _curve):\n"
+        "                     both losses, D(real), D(fake) and the quality estimates\n"
+        "  -h, --help         print this help and exit\n"
+        "exit status: 0 done, 1 failed (the message says why), 2 bad options,\n"
+        "130 interrupted by Ctrl-C (after saving the checkpoint)\n"
+        "examples:\n"
+        "  train_csv prices.csv\n"
+        "  train_csv prices.csv --columns 1,2,3 --seq-len 48 --stride 4 --minutes 20 \\\n"
+        "      --threads 2 --checkpoint prices.safetensors --export prices-gen.safetensors\n"
+        "  train_csv prices.csv --checkpoint prices.safetensors --resume\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)

@@ -49,15 +49,28 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: train_sines [--seconds S] [--steps N] [--samples M] [--disc KIND] [--out DIR]\n"
             "                   [--threads K] [--seed X]\n"
+            "Trains a GRU GAN on TimeGAN's Sines data (10000 sequences x 24 steps x 5\n"
+            "features) with the library's defaults and keeps the generator of the best\n"
+            "quality estimate. `make demo` runs it with --out build/demo.\n"
             "  --seconds S  training time budget in seconds (default 90)\n"
-            "  --steps N    stop after N generator updates instead (0: use the budget)\n"
-            "  --samples M  generated sequences written to samples.csv and samples.npy\n"
-            "               (default 10000, as many as the real ones, which `evaluate`\n"
-            "               needs: its classifier is scored on both sets together)\n"
+            "  --steps N    stop after N generator updates instead (default 0: use the budget)\n"
+            "  --samples M  generated sequences written to samples.csv and samples.npy,\n"
+            "               1..1000000 (default 10000, as many as the real ones, which\n"
+            "               `evaluate` needs: its classifier is scored on both sets together)\n"
             "  --disc KIND  discriminator: conv1d (default) or gru (the library's default)\n"
-            "  --out DIR    output directory (default sines_out)\n"
-            "  --threads K  threads (default 2)\n"
-            "  --seed X     seed of the data, the weights and the noise (default 1)\n");
+            "  --out DIR    output directory, created if missing (default sines_out)\n"
+            "  --threads K  threads, 1..256 (default 2)\n"
+            "  --seed X     seed of the data, the weights and the noise (default 1)\n"
+            "  -h, --help   print this help and exit\n"
+            "writes into DIR: checkpoint.safetensors (the training state), samples.csv and\n"
+            "samples.npy (M generated sequences), real.npy (the training sequences),\n"
+            "sines.svg (real next to generated sequences), curve.csv and curve.svg (the\n"
+            "training curve: losses, D(real), D(fake), quality estimates)\n"
+            "exit status: 0 done, 1 failed (the message says why), 2 bad options\n"
+            "examples:\n"
+            "  train_sines --seconds 600 --threads 2 --out sines_run\n"
+            "  train_sines --steps 2000 --disc gru --seed 7\n"
+            "  evaluate sines_run/real.npy sines_run/samples.npy --plot sines_run/eval.svg\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A user's view: install to a temporary prefix, build an outside program with
-# pkg-config (shared, then --static), run both, uninstall, find nothing left.
+# pkg-config (shared, then --static), run both, read the installed manual
+# pages, uninstall, find nothing left.
 set -eu
 : "${CC:=cc}" "${PKG_CONFIG:=pkg-config}" "${MAKE:=make}"
 tmp=$(mktemp -d)
@@ -40,6 +41,15 @@ $CC -std=c99 -Wall -Werror -static -o "$tmp/app_static" "$tmp/app.c" \
     $($PKG_CONFIG --static --cflags --libs gru_gan)
 "$tmp/app_static" | grep -q "^libgrugan "
 if ldd "$tmp/app_static" 2>/dev/null | grep -q libgrugan; then echo "static app loads libgrugan.so"; exit 1; fi
+
+for page in docs/man/*.1; do
+    cmp -s "$page" "$prefix/share/man/man1/$(basename "$page")" || {
+        echo "make install did not install $page into share/man/man1"; exit 1; }
+done
+if command -v man >/dev/null 2>&1; then
+    MANPATH="$prefix/share/man" man -P cat train_csv 2>/dev/null | grep -q "EXIT STATUS" || {
+        echo "man cannot show the installed train_csv page"; exit 1; }
+fi
 
 $MAKE -s uninstall PREFIX="$prefix" >/dev/null
 left=$(find "$prefix" -type f -o -type l)
