@@ -17,8 +17,11 @@
  *   u_1 = cos(theta) v_1 + sin(theta) v_2,  u_2 = -sin(theta) v_1 + cos(theta) v_2
  *   lambda_1 = a cos^2 + 2 b sin cos + c sin^2,  lambda_2 = a + c - lambda_1
  *
- * until the residuals |C u_k - lambda_k u_k| fall below 1e-10 lambda_1;
- * then V = Gram-Schmidt(W rotated likewise). The u_k are the axes, lambda_k
+ * until the residuals |C u_k - lambda_k u_k| fall below 1e-10 lambda_1, or
+ * for at most 1000 rounds: when the top variances are nearly equal (the five
+ * features of Sines are alike, so each variance comes about five times) the
+ * axes turn slowly inside their near-common eigenspace, and any of them
+ * gives as true a view. Between rounds V = Gram-Schmidt(W rotated likewise). The u_k are the axes, lambda_k
  * the variances along them; each axis is signed so that its entry of largest
  * magnitude is positive.
  */
