@@ -15,9 +15,11 @@
  *               [--threads K] [--seed X]
  *
  * Writes DIR/checkpoint.safetensors, DIR/samples.csv, DIR/samples.npy (M
- * generated sequences), DIR/real.npy (the 10000 training sequences) and
- * DIR/sines.svg. The Sines lie in [0, 1], so `evaluate DIR/real.npy
- * DIR/samples.npy` scores the samples in data units, as TimeGAN does.
+ * generated sequences), DIR/real.npy (the 10000 training sequences),
+ * DIR/sines.svg (real next to generated sequences) and beside it
+ * DIR/curve.csv and DIR/curve.svg (the training curve, progress.h). The
+ * Sines lie in [0, 1], so `evaluate DIR/real.npy DIR/samples.npy` scores the
+ * samples in data units, as TimeGAN does.
  */
 #include <grugan.h>
 
