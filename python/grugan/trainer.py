@@ -1,6 +1,9 @@
 """The built-in GAN training loop, its progress callback and its checkpoints."""
 import collections
+import contextlib
 import ctypes
+import signal
+import threading
 import weakref
 
 import numpy as np
@@ -24,6 +27,26 @@ def _progress(p):
     return Progress(**S.as_dict(p))
 
 
+@contextlib.contextmanager
+def _interrupt_deferred(trainer):
+    """While the library trains, Ctrl-C sets trainer._interrupted (the callback then stops
+    training) instead of raising inside the ctypes callback, where ctypes would print and
+    drop the KeyboardInterrupt. Only in the main thread and over Python's own handler."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+
+    def on_interrupt(signum, frame):
+        trainer._interrupted = True
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 class Trainer(Handle):
     """The GAN loop over a generator, a discriminator, their optimizers and a dataset
     (grugan_trainer). It borrows the five: this object keeps them alive, and closing one
@@ -36,9 +59,11 @@ class Trainer(Handle):
         self.generator, self.discriminator, self.generator_optimizer, \
             self.discriminator_optimizer, self.dataset = borrowed
         self._owned = tuple(owned)
-        self._callback = None     # the Python function
-        self._c_callback = None   # its ctypes wrapper, alive while installed
+        self._callback = None     # the Python function, or None
+        self._c_callback = None   # the ctypes trampoline installed in C, kept alive here
         self._pending = None      # an exception the callback raised, re-raised after C
+        self._stopped = False     # the callback asked to stop
+        self._interrupted = False # Ctrl-C arrived while the library ran
 
     @classmethod
     def create(cls, generator, discriminator, generator_optimizer, discriminator_optimizer,
@@ -102,43 +127,52 @@ class Trainer(Handle):
 
     @property
     def callback(self):
-        """A function called with a Progress after every step (None: no callback). A
-        true return value stops run() after that step; an exception in it also stops
-        training and is raised again by the call that ran the step, once the library
-        has returned (KeyboardInterrupt too, so Ctrl-C stops training cleanly)."""
+        """A function called with a Progress after every step (None: none). A true
+        return value stops training after that step; an exception in it also stops
+        training and is raised again by the call that ran the step, once the library has
+        returned. The library always calls back into Python after each step, also
+        without a function, so Ctrl-C (KeyboardInterrupt) stops training that way too."""
         return self._callback
 
     @callback.setter
     def callback(self, fn):
-        if fn is None:
-            self._check(lib().grugan_trainer_set_callback(self._h, S.PROGRESS_FN(), None))
-            self._callback = self._c_callback = None
-            return
-        if not callable(fn):
+        if fn is not None and not callable(fn):
             raise TypeError("callback must be callable or None")
-
+        self._callback = fn
+        if self._c_callback is not None:
+            return
         owner = weakref.ref(self)  # no reference cycle through the C callback
 
         def trampoline(progress, user):
+            tr = owner()
+            if tr._interrupted:
+                return 1
             try:
-                return 1 if fn(_progress(progress.contents)) else 0
+                if tr._callback is not None and tr._callback(_progress(progress.contents)):
+                    tr._stopped = True
+                    return 1
+                return 0
             except BaseException as e:  # must not cross the C frames: kept for later
-                owner()._pending = e
+                tr._pending = e
                 return 1
 
         c_fn = S.PROGRESS_FN(trampoline)
         self._check(lib().grugan_trainer_set_callback(self._h, c_fn, None))
-        self._callback, self._c_callback = fn, c_fn
+        self._c_callback = c_fn
 
     def _run_c(self, fn):
-        """Calls a stepping C function; re-raises the callback's exception, if any."""
-        self._pending = None
-        status = fn(self._h)
+        """Calls a stepping C function; re-raises the callback's exception, if any, and
+        returns False when the callback asked to stop."""
+        self._pending, self._stopped, self._interrupted = None, False, False
+        with _interrupt_deferred(self):
+            status = fn(self._h)
         pending, self._pending = self._pending, None
         if pending is not None:
             raise pending
-        if status == K.E_ABORTED and self._callback is not None:
-            return False  # the callback asked to stop
+        if self._interrupted and status in (K.OK, K.E_ABORTED):
+            raise KeyboardInterrupt
+        if status == K.E_ABORTED and self._stopped:
+            return False
         self._check(status)
         return True
 

@@ -1,7 +1,9 @@
 """Training on arrays and CSV files, the progress callback, the trainer's config fields,
 checkpoints and exports."""
 import os
+import signal
 import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -167,3 +169,19 @@ def test_the_same_generator_as_train_csv(series_csv, root, tmp_path):
         tr.restore_best()
         np.testing.assert_array_equal(tr.generator.sample(5, 30, seed=3),
                                       theirs.sample(5, 30, seed=3))
+
+
+def test_ctrl_c_stops_training_after_a_step(sines):
+    """SIGINT while the library trains (no callback set) raises KeyboardInterrupt once the
+    step is done, and leaves Python's handler in place."""
+    with grugan.Dataset.from_array(sines) as data, \
+            small_trainer(data, total_steps=10**7, select_every=-1) as tr:
+        timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            tr.run()
+        timer.join()
+        step = tr.progress.step
+        assert 0 < step < 10**7
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert tr.step() and tr.progress.step == step + 1
