@@ -19,7 +19,7 @@ if PYTHON_DIR not in sys.path:
 import grugan  # noqa: E402
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def root():
     """The top of the repository."""
     return ROOT
