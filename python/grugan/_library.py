@@ -26,6 +26,7 @@ MIN_VERSION = 100  # 0.1.0: the oldest library with every function and field use
 _HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLED = os.path.join(_HERE, "libgrugan.so.0")
 SOURCE_TREE = os.path.join(_HERE, "..", "..", "lib", "libgrugan.so.0")
+SOURCE_HEADER = os.path.join(_HERE, "..", "..", "include", "grugan.h")  # marks a checkout
 
 _F = POINTER(c_float)
 _H = c_void_p             # every handle is an opaque pointer
@@ -153,7 +154,7 @@ def _candidates():
     found = []
     if os.path.exists(BUNDLED):
         found.append((BUNDLED, False))
-    if os.path.exists(SOURCE_TREE):
+    if os.path.exists(SOURCE_TREE) and os.path.exists(SOURCE_HEADER):
         found.append((os.path.normpath(SOURCE_TREE), False))
     found.append((ctypes.util.find_library("grugan") or "libgrugan.so.0", False))
     return found
