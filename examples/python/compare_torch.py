@@ -11,11 +11,17 @@ not installed.
     python3 compare_torch.py CHECKPOINT [--n N] [--steps T] [--seed X]
 """
 import argparse
+import os
 import sys
 
 import numpy as np
 
-import grugan
+try:
+    import grugan
+except ImportError:  # not installed: the package of this checkout
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "python"))
+    import grugan
 
 try:
     import torch

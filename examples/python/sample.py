@@ -2,20 +2,26 @@
 """sample.py - synthetic sequences from a libgrugan checkpoint into numpy.
 
 Shows: loading a generator (from a training checkpoint or a generator-only
-export) through the ctypes binding, its configuration, sampling in data units,
+export) with the grugan package, its configuration, sampling in data units,
 and saving the array as .npy.
 
     python3 sample.py CHECKPOINT [--n N] [--steps T] [--seed X] [--out FILE.npy]
 
-Set GRUGAN_LIBRARY to the path of libgrugan.so if it is not in the source
-tree's lib/ or on the system's library path.
+Uses the installed grugan package (docs/python.md), else the one in this
+checkout's python/; the library is found as grugan.load_library describes.
 """
 import argparse
+import os
 import sys
 
 import numpy as np
 
-import grugan
+try:
+    import grugan
+except ImportError:  # not installed: the package of this checkout
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "python"))
+    import grugan
 
 
 def main():

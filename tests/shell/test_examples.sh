@@ -2,8 +2,8 @@
 # Builds the examples and runs each with tiny budgets in a temporary directory:
 # their outputs exist and parse (CSV columns and rows, SVG well-formed, NPY
 # header, checkpoints load), and wrong paths and bad options fail with a
-# message and an exit code below 128 (no crash). Runs the Python examples when
-# a python3 with numpy is present.
+# message and an exit code below 128 (no crash). Runs the Python examples (with
+# the package in python/) when a python3 with numpy is present.
 set -eu
 : "${MAKE:=make}"
 $MAKE -s examples >/dev/null
@@ -234,7 +234,7 @@ echo "== python"
 if [ -z "$py" ]; then
     echo "python3 with numpy not found: Python examples skipped"
 else
-    export GRUGAN_LIBRARY="$PWD/lib/libgrugan.so"
+    export GRUGAN_LIBRARY="$PWD/lib/libgrugan.so.0" PYTHONPATH="$PWD/python"
     run "$py" examples/python/sample.py "$tmp/csv.safetensors" --n 4 --steps 50 --seed 3 \
         --out "$tmp/py.npy"
     # the binding and the C tool give the same numbers for the same checkpoint and seed
@@ -242,13 +242,25 @@ else
 assert a.shape == b.shape and np.array_equal(a, b), abs(a - b).max()" "$tmp/py.npy" "$tmp/s.npy" ||
         fail "examples/python/sample.py and sample disagree"
     # given noise: the library's own noise, written by numpy, reproduces the drawn samples
-    PYTHONPATH=examples/python "$py" -c "import grugan, numpy, sys
+    "$py" -c "import grugan, numpy, sys
 with grugan.Generator.load(sys.argv[1]) as g: numpy.save(sys.argv[2], g.noise(4, 50, 3))" \
         "$tmp/csv.safetensors" "$tmp/z.npy" || fail "cannot write the noise"
     run "$bin/sample" "$tmp/csv.safetensors" --noise "$tmp/z.npy" --out "$tmp/zs.csv"
     cmp -s "$tmp/zs.csv" "$tmp/s.csv" || fail "sample --noise differs from the drawn noise"
     expect_error "$py" examples/python/sample.py "$tmp/missing.safetensors"
     run "$py" examples/python/compare_torch.py "$tmp/csv.safetensors" --n 3 --steps 30
+    cat "$tmp/log"
+    # training from Python: checkpoint, export and samples; the export samples as sample.py
+    run "$py" examples/python/train.py "$tmp/series.csv" --columns 1,2 --seq-len 20 --steps 3 \
+        --hidden 8 --repetitions 1 --out "$tmp/pyrun"
+    grep -q "^discriminative score against the held-out windows: " "$tmp/log" ||
+        fail "examples/python/train.py printed no score"
+    for f in checkpoint.safetensors generator.safetensors samples.npy; do
+        [ -s "$tmp/pyrun/$f" ] || fail "examples/python/train.py did not write $f"
+    done
+    check_npy "$tmp/pyrun/samples.npy" "(28, 20, 2)"
+    run "$py" examples/python/sample.py "$tmp/pyrun/generator.safetensors" --n 2 --steps 5
+    expect_error "$py" examples/python/train.py "$tmp/missing.csv" --out "$tmp/pyrun"
     cat "$tmp/log"
 fi
 echo ok
