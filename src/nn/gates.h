@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 typedef struct grugan__gates {
-    void (*forward_after)(size_t H, float *g, const float *gh, const float *b_ih,
+    void (*forward_after)(size_t rows, size_t H, float *g, const float *gh, const float *b_ih,
                           const float *b_hh, float *ghn);
     void (*forward_before_rz)(size_t H, float *g, const float *gh, const float *b_ih,
                               const float *b_hh, const float *h, float *rh);

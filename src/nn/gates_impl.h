@@ -3,24 +3,56 @@
  * and compiled by gates.c for several instruction sets. Include only from
  * gates.c, with GATES_NAME(x) (adds a suffix) and GATES_TARGET (a target
  * attribute, or nothing) defined. H is the hidden size; every array holds
- * one row.
+ * one row unless it says otherwise.
  */
 
-/* Reset after (PyTorch):
+#ifndef GATES_CHUNK
+/* Floats of the stack buffer that gathers a few rows for one long loop. */
+#define GATES_CHUNK 1024
+#endif
+
+/* Reset after (PyTorch), for each of `rows` rows:
  *   r = sigmoid(gx_r + b_ir + gh_r + b_hr)    z = sigmoid(gx_z + b_iz + gh_z + b_hz)
  *   ghn = gh_n + b_hn                         n = tanh(gx_n + b_in + r * ghn)
- * g (3H): x W_ih^T on entry, r z n on exit; gh (3H) = h W_hh^T; ghn (H) out. */
-GATES_TARGET static void GATES_NAME(forward_after)(size_t H, float *g, const float *gh,
-                                                   const float *b_ih, const float *b_hh,
-                                                   float *ghn)
+ * g (rows, 3H): x W_ih^T on entry, r z n on exit; gh (rows, 3H) = h W_hh^T;
+ * ghn (rows, H) out. The same operations on every element as a loop over
+ * single rows, arranged for whole vectors: r and z are adjacent (one loop of
+ * 2H), and the arguments of tanh of up to GATES_CHUNK / H rows are gathered
+ * into one contiguous run, so a small H (24: one vector and a half) does not
+ * leave the vector units half empty. */
+GATES_TARGET static void GATES_NAME(forward_after)(size_t rows, size_t H, float *g,
+                                                   const float *gh, const float *b_ih,
+                                                   const float *b_hh, float *ghn)
 {
-    float *r = g, *z = g + H, *n = g + 2 * H;
+    float arg[GATES_CHUNK]; /* (chunk, H): the arguments of tanh, then n */
+    const size_t chunk = H <= GATES_CHUNK ? GATES_CHUNK / H : 1;
+    for (size_t b0 = 0; b0 < rows; b0 += chunk) {
+        const size_t nb = rows - b0 < chunk ? rows - b0 : chunk;
+        /* H > GATES_CHUNK: one row at a time, its tanh in place */
+        const int direct = H > GATES_CHUNK;
+        for (size_t b = b0; b < b0 + nb; b++) {
+            float *rz = g + b * 3 * H, *n = rz + 2 * H;
+            float *a = direct ? n : arg + (b - b0) * H;
+            const float *ghb = gh + b * 3 * H;
+            float *ghnb = ghn + b * H;
 #pragma omp simd
-    for (size_t j = 0; j < H; j++) {
-        r[j] = grugan__sigmoidf(r[j] + b_ih[j] + gh[j] + b_hh[j]);
-        z[j] = grugan__sigmoidf(z[j] + b_ih[H + j] + gh[H + j] + b_hh[H + j]);
-        ghn[j] = gh[2 * H + j] + b_hh[2 * H + j];
-        n[j] = grugan__tanhf(n[j] + b_ih[2 * H + j] + r[j] * ghn[j]);
+            for (size_t j = 0; j < 2 * H; j++)
+                rz[j] = grugan__sigmoidf(rz[j] + b_ih[j] + ghb[j] + b_hh[j]);
+#pragma omp simd
+            for (size_t j = 0; j < H; j++) {
+                ghnb[j] = ghb[2 * H + j] + b_hh[2 * H + j];
+                a[j] = n[j] + b_ih[2 * H + j] + rz[j] * ghnb[j];
+            }
+            if (direct) {
+#pragma omp simd
+                for (size_t j = 0; j < H; j++) n[j] = grugan__tanhf(n[j]);
+            }
+        }
+        if (direct) continue;
+#pragma omp simd
+        for (size_t i = 0; i < nb * H; i++) arg[i] = grugan__tanhf(arg[i]);
+        for (size_t b = b0; b < b0 + nb; b++)
+            memcpy(g + b * 3 * H + 2 * H, arg + (b - b0) * H, H * sizeof *g);
     }
 }
 

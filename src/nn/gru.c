@@ -232,9 +232,10 @@ static void rows_forward_after(void *ctx, size_t begin, size_t end)
 {
     const step_io *s = ctx;
     const size_t H = s->H;
+    s->k->forward_after(end - begin, H, s->gates + begin * 3 * H, s->gh + begin * 3 * H, s->b_ih,
+                        s->b_hh, s->ghn + begin * H);
     for (size_t b = begin; b < end; b++) {
-        float *g = s->gates + b * 3 * H;
-        s->k->forward_after(H, g, s->gh + b * 3 * H, s->b_ih, s->b_hh, s->ghn + b * H);
+        const float *g = s->gates + b * 3 * H;
         finish_row(s, b, g + 2 * H, g + H);
     }
 }
