@@ -18,8 +18,9 @@ typedef struct grugan__gates {
     void (*forward_before_n)(size_t H, float *g, const float *ghn, const float *b_ih,
                              const float *b_hh);
     void (*blend)(size_t H, const float *z, const float *n, const float *h, float *hn);
-    void (*backward_after)(size_t H, const float *gates, const float *ghn, const float *h,
-                           float *dh, const float *dout, float *dgx, float *dgh);
+    void (*backward_after)(size_t rows, size_t H, const float *gates, const float *ghn,
+                           const float *h, float *dh, const float *dout, size_t dout_rs,
+                           float *dgx, float *dgh);
     void (*backward_before_zn)(size_t H, const float *gates, const float *h, float *dh,
                                const float *dout, float *dgx, float *dgh);
     void (*backward_before_r)(size_t H, const float *gates, const float *h, const float *drh,

@@ -51,8 +51,12 @@ GATES_TARGET static void GATES_NAME(forward_after)(size_t rows, size_t H, float 
         if (direct) continue;
 #pragma omp simd
         for (size_t i = 0; i < nb * H; i++) arg[i] = grugan__tanhf(arg[i]);
-        for (size_t b = b0; b < b0 + nb; b++)
-            memcpy(g + b * 3 * H + 2 * H, arg + (b - b0) * H, H * sizeof *g);
+        for (size_t b = b0; b < b0 + nb; b++) {
+            float *n = g + b * 3 * H + 2 * H;
+            const float *a = arg + (b - b0) * H;
+#pragma omp simd
+            for (size_t j = 0; j < H; j++) n[j] = a[j];
+        }
     }
 }
 
@@ -89,25 +93,32 @@ GATES_TARGET static void GATES_NAME(blend)(size_t H, const float *z, const float
     for (size_t j = 0; j < H; j++) hn[j] = (1.0f - z[j]) * n[j] + z[j] * h[j];
 }
 
-/* Reset after, with g = dh' + dout (carried and output gradient):
+/* Reset after, for each of `rows` rows, with g = dh' + dout (carried and
+ * output gradient):
  *   dan = g (1 - z)(1 - n^2)   daz = g (h - n) z (1 - z)   dar = dan ghn r (1 - r)
- *   dgx = [dar, daz, dan]      dgh = [dar, daz, dan * r]   dh := g z */
-GATES_TARGET static void GATES_NAME(backward_after)(size_t H, const float *gates,
+ *   dgx = [dar, daz, dan]      dgh = [dar, daz, dan * r]   dh := g z
+ * gates, dgx, dgh (rows, 3H); ghn, h, dh (rows, H); dout (rows, dout_rs). */
+GATES_TARGET static void GATES_NAME(backward_after)(size_t rows, size_t H, const float *gates,
                                                     const float *ghn, const float *h, float *dh,
-                                                    const float *dout, float *dgx, float *dgh)
+                                                    const float *dout, size_t dout_rs,
+                                                    float *dgx, float *dgh)
 {
-    const float *r = gates, *z = gates + H, *n = gates + 2 * H;
+    for (size_t b = 0; b < rows; b++) {
+        const float *r = gates + b * 3 * H, *z = r + H, *n = r + 2 * H;
+        const float *ghnb = ghn + b * H, *hb = h + b * H, *doutb = dout + b * dout_rs;
+        float *dhb = dh + b * H, *dgxb = dgx + b * 3 * H, *dghb = dgh + b * 3 * H;
 #pragma omp simd
-    for (size_t j = 0; j < H; j++) {
-        const float g = dh[j] + dout[j];
-        const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
-        const float daz = g * (h[j] - n[j]) * z[j] * (1.0f - z[j]);
-        const float dar = dan * ghn[j] * r[j] * (1.0f - r[j]);
-        dgx[j] = dgh[j] = dar;
-        dgx[H + j] = dgh[H + j] = daz;
-        dgx[2 * H + j] = dan;
-        dgh[2 * H + j] = dan * r[j];
-        dh[j] = g * z[j];
+        for (size_t j = 0; j < H; j++) {
+            const float g = dhb[j] + doutb[j];
+            const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
+            const float daz = g * (hb[j] - n[j]) * z[j] * (1.0f - z[j]);
+            const float dar = dan * ghnb[j] * r[j] * (1.0f - r[j]);
+            dgxb[j] = dghb[j] = dar;
+            dgxb[H + j] = dghb[H + j] = daz;
+            dgxb[2 * H + j] = dan;
+            dghb[2 * H + j] = dan * r[j];
+            dhb[j] = g * z[j];
+        }
     }
 }
 
