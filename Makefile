@@ -249,13 +249,14 @@ docs:
 	fi
 
 # ---- benchmark (docs/PERFORMANCE.md); BENCH_ARGS go to bench/run.sh ----------
-# One program per bench/*.c: build/gru_bench (GRU), build/gan_bench (GAN step).
+# One program per bench/*.c: build/gru_bench (GRU), build/gan_bench (GAN step),
+# build/fma_peak (the FMA throughput the figures are compared with).
 BENCH_BINS := $(BENCH_SRC:bench/%.c=build/%)
 
 $(BENCH_BINS): build/%: bench/%.c include/grugan.h $(STATIC)
 	@mkdir -p build
-	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L -std=c11 $(WARNINGS) $(OPENMP_CFLAGS) $(CFLAGS) \
-	    $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS_PRIVATE)
+	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L -std=c11 $(WARNINGS) $(OPENMP_CFLAGS) $(BLIS_CFLAGS) \
+	    $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS_PRIVATE)
 
 bench: all $(BENCH_BINS)
 	PYTHON="$(PYTHON)" sh bench/run.sh $(BENCH_ARGS)
