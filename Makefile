@@ -33,7 +33,7 @@ OPENMP_LIBS ?= $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-lo
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
             -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 LIB_CPPFLAGS := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGRUGAN_BUILDING
-LIB_CFLAGS := -std=c11 $(WARNINGS) -fPIC -fvisibility=hidden -fno-trapping-math -fno-math-errno $(OPENMP_CFLAGS) $(BLIS_CFLAGS)
+LIB_CFLAGS := -std=c11 $(WARNINGS) -fPIC -fvisibility=hidden -fno-trapping-math -fno-math-errno -ffp-contract=off $(OPENMP_CFLAGS) $(BLIS_CFLAGS)
 LIBS_PRIVATE := $(BLIS_LIBS) $(OPENMP_LIBS) -lpthread -lm
 
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)

@@ -31,4 +31,9 @@ typedef struct grugan__gates {
 /* The variant for this CPU (an immutable table). */
 const grugan__gates *grugan__gates_for_cpu(void);
 
+/* The variant of instruction-set level `isa` (GRUGAN__GEMM_ISA_PORTABLE,
+ * _AVX2 or _AVX512 of core/gemm_kernel.h), or NULL when this CPU or this
+ * build does not run it: lets the tests force every path the machine has. */
+const grugan__gates *grugan__gates_for_isa(int isa);
+
 #endif
