@@ -34,7 +34,7 @@ OPENMP_LIBS ?= $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-lo
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion \
             -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
 LIB_CPPFLAGS := -Iinclude -Isrc -D_POSIX_C_SOURCE=200809L -DGRUGAN_BUILDING
-LIB_CFLAGS := -std=c11 $(WARNINGS) -fPIC -fvisibility=hidden -fno-trapping-math -fno-math-errno $(OPENMP_CFLAGS) $(BLIS_CFLAGS)
+LIB_CFLAGS := -std=c11 $(WARNINGS) -fPIC -fvisibility=hidden -fno-trapping-math -fno-math-errno -ffp-contract=off $(OPENMP_CFLAGS) $(BLIS_CFLAGS)
 LIBS_PRIVATE := $(BLIS_LIBS) $(OPENMP_LIBS) -lpthread -lm
 
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
@@ -251,13 +251,14 @@ docs:
 	fi
 
 # ---- benchmark (docs/PERFORMANCE.md); BENCH_ARGS go to bench/run.sh ----------
-# One program per bench/*.c: build/gru_bench (GRU), build/gan_bench (GAN step).
+# One program per bench/*.c: build/gru_bench (GRU), build/gan_bench (GAN step),
+# build/fma_peak (the FMA throughput the figures are compared with).
 BENCH_BINS := $(BENCH_SRC:bench/%.c=build/%)
 
 $(BENCH_BINS): build/%: bench/%.c include/grugan.h $(STATIC)
 	@mkdir -p build
-	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L -std=c11 $(WARNINGS) $(OPENMP_CFLAGS) $(CFLAGS) \
-	    $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS_PRIVATE)
+	$(CC) -Iinclude -D_POSIX_C_SOURCE=200809L -std=c11 $(WARNINGS) $(OPENMP_CFLAGS) $(BLIS_CFLAGS) \
+	    $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS_PRIVATE)
 
 bench: all $(BENCH_BINS)
 	PYTHON="$(PYTHON)" sh bench/run.sh $(BENCH_ARGS)

@@ -17,9 +17,11 @@
  * backward), the generator's backward and Adam step.
  *
  * For each thread count it prints one line
- *   grugan_gan config=timegan threads=1 step_ms=11.8000 cpu_ms=11.7000 repeats=85
+ *   grugan_gan config=timegan threads=1 step_ms=11.8000 cpu_ms=11.7000 repeats=85 \
+ *              step_mflop=667.681
  * with the median wall-clock milliseconds of a step over the repeats that
- * follow a warm-up, and the median CPU time of the process per step (all
+ * follow a warm-up, the million flops of its matrix products (step_mflop),
+ * and the median CPU time of the process per step (all
  * threads, spin-waiting included; on a busy machine the better indication of
  * the work at 1 thread), then a comment line with the losses of the last step
  * (a sanity check).
@@ -268,6 +270,25 @@ fail:
     return rc;
 }
 
+/* Million flops (2 per multiply-add) of the matrix products of one step.
+ * Per sequence, a forward of the 3-layer GRU stack costs
+ * 2 T 3H (In + H) per layer (In = F, then H) plus its head (2 T H F for the
+ * generator, 2 T H for the discriminator's logits); a backward with
+ * parameter gradients twice that (dh, dW_hh, dW_ih, dx), an input-only one
+ * the same as the forward (dh, dx). The step runs: the generator forward
+ * twice (B each), the discriminator forward on 2B and on B, its backward
+ * with parameters on 2B and input-only on B, the generator's backward on B. */
+static double step_mflop(void)
+{
+    double gru = 0.0, g_fwd, d_fwd;
+    for (int l = 0; l < LAYERS; l++)
+        gru += 2.0 * T * 3.0 * H * ((l == 0 ? (double)F : (double)H) + H);
+    g_fwd = gru + 2.0 * T * H * F;
+    d_fwd = gru + 2.0 * T * H;
+    return BATCH * (2.0 * g_fwd + 2.0 * d_fwd + d_fwd + 2.0 * 2.0 * d_fwd + d_fwd +
+                    2.0 * g_fwd) * 1e-6;
+}
+
 static int run_step(gan *g)
 {
     int rc = grugan_trainer_step(g->tr);
@@ -355,8 +376,9 @@ int main(int argc, char **argv)
             status = 1;
             break;
         }
-        printf("grugan_gan config=timegan threads=%d step_ms=%.4f cpu_ms=%.4f repeats=%zu\n",
-               o.threads[t], ms, cpu_ms, n);
+        printf("grugan_gan config=timegan threads=%d step_ms=%.4f cpu_ms=%.4f repeats=%zu "
+               "step_mflop=%.3f\n",
+               o.threads[t], ms, cpu_ms, n, step_mflop());
         memset(&p, 0, sizeof p);
         p.struct_size = sizeof p;
         if (grugan_trainer_progress(g.tr, &p) == GRUGAN_OK)

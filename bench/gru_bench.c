@@ -3,8 +3,9 @@
  *
  * For each configuration and thread count it prints one line
  *   grugan config=I5-H24-L3-T24-B128 threads=1 fwd_ms=0.912 fwdbwd_ms=3.401 \
- *          fwd_repeats=1097 fwdbwd_repeats=294
- * with the median milliseconds over the repeats that follow a warm-up.
+ *          fwd_repeats=1097 fwdbwd_repeats=294 fwd_mflop=55.296 fwdbwd_mflop=165.888
+ * with the median milliseconds over the repeats that follow a warm-up and the
+ * million flops of the matrix products of one call (product_mflop).
  *
  *   forward            grugan_gru_forward(x, h0 = NULL, lengths = NULL, out, h_n)
  *   forward+backward   grugan_params_zero_grad, grugan_gru_forward as above, then
@@ -78,6 +79,24 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Million flops (2 per multiply-add) of the matrix products of a forward
+ * (backward == 0) or a forward+backward, summed over layers of input In
+ * (I, then H):
+ *   forward    x W_ih^T and h W_hh^T over T*B rows: 2 T B 3H (In + H)
+ *   backward   dh = dgh W_hh, dW_hh, dW_ih, dx: twice the forward's
+ * The elementwise gate math is not counted: this is the part a peak FMA rate
+ * bounds. */
+static double product_mflop(const config *c, int backward)
+{
+    double sum = 0.0;
+    for (size_t l = 0; l < c->layers; l++) {
+        const double in = (double)(l == 0 ? c->input : c->hidden);
+        sum += 2.0 * (double)c->steps * (double)c->batch * 3.0 * (double)c->hidden *
+               (in + (double)c->hidden);
+    }
+    return (backward ? 3.0 : 1.0) * sum * 1e-6;
 }
 
 static void config_name(const config *c, char *buf, size_t size)
@@ -399,8 +418,9 @@ int main(int argc, char **argv)
                 break;
             }
             printf("grugan config=%s threads=%d fwd_ms=%.4f fwdbwd_ms=%.4f fwd_repeats=%zu "
-                   "fwdbwd_repeats=%zu\n",
-                   name, o.threads[t], fwd_ms, fwdbwd_ms, fwd_n, fwdbwd_n);
+                   "fwdbwd_repeats=%zu fwd_mflop=%.3f fwdbwd_mflop=%.3f\n",
+                   name, o.threads[t], fwd_ms, fwdbwd_ms, fwd_n, fwdbwd_n,
+                   product_mflop(&o.configs[c], 0), product_mflop(&o.configs[c], 1));
             fflush(stdout);
         }
         case_free(&bc);

@@ -31,20 +31,29 @@
 #   gan config=timegan threads=1 step_ms=.. torch_step_ms=.. speedup=..
 # --repeats, --min-time and --quick apply to both sections, --config to the
 # GRU section only; --only runs one section.
+#
+# Before both, build/fma_peak (PEAK_BIN) measures the machine's FMA
+# throughput (AVX2 and AVX-512, per thread count, 1-thread runs pinned like
+# the others) and records the CPU model and BLIS's kernel class; every
+# libgrugan figure is then also given as the share of the best peak at its
+# thread count that its matrix products reach (peak_share fields: flops of
+# the products / time / peak).
 set -eu
 cd "$(dirname "$0")/.."
 : "${BENCH_BIN:=build/gru_bench}" "${GAN_BENCH_BIN:=build/gan_bench}" "${PYTHON:=/usr/bin/python3}"
+: "${PEAK_BIN:=build/fma_peak}"
 
 threads=1,2
 common=""
 gan_common=""
+peak_opts=""
 use_torch=1
 only=""
 pin=""
 while [ $# -gt 0 ]; do
     case $1 in
     --no-torch) use_torch=0 ;;
-    --quick) common="$common $1"; gan_common="$gan_common $1" ;;
+    --quick) common="$common $1"; gan_common="$gan_common $1"; peak_opts="--quick" ;;
     --threads)
         [ $# -ge 2 ] || { echo "run.sh: --threads needs a value" >&2; exit 2; }
         threads=$2; shift ;;
@@ -77,6 +86,10 @@ if [ "$run_gru" -eq 1 ] && [ ! -x "$BENCH_BIN" ]; then
 fi
 if [ "$run_gan" -eq 1 ] && [ ! -x "$GAN_BENCH_BIN" ]; then
     echo "run.sh: $GAN_BENCH_BIN not built (make build/gan_bench)" >&2
+    exit 1
+fi
+if [ ! -x "$PEAK_BIN" ]; then
+    echo "run.sh: $PEAK_BIN not built (make build/fma_peak)" >&2
     exit 1
 fi
 
@@ -147,9 +160,39 @@ function field(line, key,    n, i, a, kv) {
 }
 function ms(v) { return v == "" ? "n/a" : sprintf("%.3f", v) }
 function ratio(num, den) { return (num == "" || den == "" || den + 0 <= 0) ? "n/a" : sprintf("%.2f", num / den) }
+# share of the peak (GFLOP/s) that mflop million flops in t ms reach
+function share(mflop, t, p) { return (mflop == "" || t == "" || t + 0 <= 0 || p == "" || p + 0 <= 0) ? "n/a" : sprintf("%.3f", mflop / t / p) }
+function pct(v) { return v == "n/a" ? "n/a" : sprintf("%.1f%%", 100 * v) }
+# the best variant at each thread count, from the peak file; more threads
+# never have less peak than one (a lower measurement was disturbed by other
+# work, and is replaced by the 1-thread figure)
+function read_peaks(file,    line, k) {
+    while ((getline line < file) > 0)
+        if (line ~ /^peak /) {
+            k = field(line, "threads")
+            if (field(line, "gflops") + 0 > peak[k] + 0) peak[k] = field(line, "gflops")
+        }
+    close(file)
+    for (k in peak) if (k + 0 > 1 && (1 in peak) && peak[k] + 0 < peak[1] + 0) peak[k] = peak[1]
+}
 '
 
 [ -z "$pin" ] || echo "1-thread measurements pinned to CPU $pin (both libraries)"
+
+# The FMA peak once per thread count (1-thread run pinned like the others).
+echo "FMA peak: measuring (threads $threads) ..."
+: >"$tmp/peak"
+for n in $(echo "$threads" | tr ',' ' '); do
+    # shellcheck disable=SC2046,SC2086
+    $(pinned "$n") "$PEAK_BIN" $peak_opts --threads "$n" >"$tmp/peak.$n"
+    if [ ! -s "$tmp/peak" ]; then grep '^#' "$tmp/peak.$n" | sed 's/^# /  /' >>"$tmp/peak.head"; fi
+    grep '^peak ' "$tmp/peak.$n" >>"$tmp/peak" || true
+done
+cat "$tmp/peak.head"
+sed 's/^/  /' "$tmp/peak"
+awk "$awk_lib"'
+$1 == "peak" { g = field($0, "gflops"); t = field($0, "threads"); i = field($0, "isa"); if (t == 1) one[i] = g; else if (i in one && g + 0 < 0.75 * t * one[i]) low = low " " i "@" t }
+END { if (low != "") print "warning: FMA peak at" low " threads below 0.75 x threads x the 1-thread peak: other work on the machine; shares at more than 1 thread are then too high" }' "$tmp/peak" >&2
 
 gru_section() {
 echo "libgrugan: timing (threads $threads) ..."
@@ -159,8 +202,9 @@ grep -v '^#' "$tmp/ours" | sed 's/^/  /'
 run_torch bench/torch_gru.py "torch.nn.GRU" "$tmp/torch" "$common" '^#'
 
 # Join on (config, threads); the targets are those of docs/PERFORMANCE.md.
-awk "$awk_lib"'
+awk -v peak_file="$tmp/peak" "$awk_lib"'
 BEGIN {
+    read_peaks(peak_file)
     target["I5-H24-L3-T24-B128"] = 5; target["I64-H256-L1-T50-B64"] = 1.4
     target["I128-H512-L2-T100-B32"] = 1.2; scale_target["I128-H512-L2-T100-B32"] = 1.6
 }
@@ -170,6 +214,7 @@ file == 1 && $1 == "grugan" {
     k = field($0, "config") SUBSEP field($0, "threads")
     order[++n] = k; cfg[k] = field($0, "config"); thr[k] = field($0, "threads")
     fwd[k] = field($0, "fwd_ms"); fb[k] = field($0, "fwdbwd_ms")
+    fb_mflop[k] = field($0, "fwdbwd_mflop")
 }
 file == 2 && $1 == "torch" {
     k = field($0, "config") SUBSEP field($0, "threads")
@@ -177,12 +222,15 @@ file == 2 && $1 == "torch" {
 }
 END {
     print ""
-    printf "%-22s %3s | %9s %9s %7s | %9s %9s %7s | %s\n", "configuration", "thr", "fwd ms", "torch", "speedup", "f+b ms", "torch", "speedup", "f+b target"
+    printf "%-22s %3s | %9s %9s %7s | %9s %9s %7s | %-14s | %s\n", "configuration", "thr", "fwd ms", "torch", "speedup", "f+b ms", "torch", "speedup", "f+b target", "f+b of peak"
     for (i = 1; i <= n; i++) {
         k = order[i]; s = ratio(tfb[k], fb[k]); t = target[cfg[k]]
         verdict = t == "" ? "-" : s == "n/a" ? sprintf(">= %sx: n/a", t) : sprintf(">= %sx: %s", t, s + 0 >= t ? "met" : "MISSED")
-        printf "%-22s %3s | %9s %9s %7s | %9s %9s %7s | %s\n", cfg[k], thr[k], ms(fwd[k]), ms(tfwd[k]), ratio(tfwd[k], fwd[k]), ms(fb[k]), ms(tfb[k]), s, verdict
+        fb_share[k] = share(fb_mflop[k], fb[k], peak[thr[k]])
+        printf "%-22s %3s | %9s %9s %7s | %9s %9s %7s | %-14s | %s\n", cfg[k], thr[k], ms(fwd[k]), ms(tfwd[k]), ratio(tfwd[k], fwd[k]), ms(fb[k]), ms(tfb[k]), s, verdict, pct(fb_share[k])
     }
+    print "(of peak: the flops of the GRU matrix products per second, against the best FMA peak"
+    print "measured at that thread count)"
     header = 0
     for (i = 1; i <= n; i++) {
         k = order[i]; k1 = cfg[k] SUBSEP 1
@@ -206,7 +254,7 @@ END {
     print ""
     for (i = 1; i <= n; i++) {
         k = order[i]
-        printf "gru config=%s threads=%s fwd_ms=%s fwdbwd_ms=%s torch_fwd_ms=%s torch_fwdbwd_ms=%s speedup_fwd=%s speedup_fwdbwd=%s\n", cfg[k], thr[k], ms(fwd[k]), ms(fb[k]), ms(tfwd[k]), ms(tfb[k]), ratio(tfwd[k], fwd[k]), ratio(tfb[k], fb[k])
+        printf "gru config=%s threads=%s fwd_ms=%s fwdbwd_ms=%s torch_fwd_ms=%s torch_fwdbwd_ms=%s speedup_fwd=%s speedup_fwdbwd=%s peak_share_fwdbwd=%s\n", cfg[k], thr[k], ms(fwd[k]), ms(fb[k]), ms(tfwd[k]), ms(tfb[k]), ratio(tfwd[k], fwd[k]), ratio(tfb[k], fb[k]), fb_share[k]
     }
 }' "$tmp/ours" "$tmp/torch"
 }
@@ -223,27 +271,29 @@ run_torch bench/torch_gan.py "PyTorch, the same iteration" "$tmp/gan_torch" "$ga
 
 # Join on threads; the target (at least 6x faster than torch) is that of
 # docs/PERFORMANCE.md.
-awk "$awk_lib"'
-BEGIN { target = 6 }
+awk -v peak_file="$tmp/peak" "$awk_lib"'
+BEGIN { target = 6; read_peaks(peak_file) }
 FNR == 1 { file++ }
 /^#/ { next }
 file == 1 && $1 == "grugan_gan" {
     k = field($0, "threads"); order[++n] = k; cfg[k] = field($0, "config")
-    ours[k] = field($0, "step_ms"); ours_cpu[k] = field($0, "cpu_ms")
+    ours[k] = field($0, "step_ms"); ours_cpu[k] = field($0, "cpu_ms"); mflop[k] = field($0, "step_mflop")
 }
 file == 2 && $1 == "torch_gan" {
     k = field($0, "threads"); torch[k] = field($0, "step_ms"); torch_cpu[k] = field($0, "cpu_ms")
 }
 END {
     print ""
-    printf "%-13s %3s | %9s %9s %7s | %s | %9s %9s\n", "GAN step", "thr", "ms", "torch", "speedup", "target       ", "CPU ms", "torch"
+    printf "%-13s %3s | %9s %9s %7s | %s | %9s %9s | %s\n", "GAN step", "thr", "ms", "torch", "speedup", "target       ", "CPU ms", "torch", "of peak"
     for (i = 1; i <= n; i++) {
         k = order[i]; s = ratio(torch[k], ours[k])
         verdict = s == "n/a" ? sprintf(">= %sx: n/a", target) : sprintf(">= %sx: %s", target, s + 0 >= target ? "met" : "MISSED")
-        printf "%-13s %3s | %9s %9s %7s | %-13s | %9s %9s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), s, verdict, ms(ours_cpu[k]), ms(torch_cpu[k])
+        step_share[k] = share(mflop[k], ours[k], peak[k])
+        printf "%-13s %3s | %9s %9s %7s | %-13s | %9s %9s | %s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), s, verdict, ms(ours_cpu[k]), ms(torch_cpu[k]), pct(step_share[k])
     }
     print "(ms: median wall-clock time of an iteration; CPU ms: median CPU time of the process per"
-    print "iteration, all threads and their spin-waiting included)"
+    print "iteration, all threads and their spin-waiting included; of peak: the flops of the"
+    print "iteration'"'"'s matrix products per second against the best FMA peak at that thread count)"
     if ((1 in ours) && (2 in ours)) {
         print ""
         printf "GAN step, 2 threads vs 1: libgrugan %sx, torch %sx\n", ratio(ours[1], ours[2]), ratio(torch[1], torch[2])
@@ -251,7 +301,7 @@ END {
     print ""
     for (i = 1; i <= n; i++) {
         k = order[i]
-        printf "gan config=%s threads=%s step_ms=%s torch_step_ms=%s speedup=%s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), ratio(torch[k], ours[k])
+        printf "gan config=%s threads=%s step_ms=%s torch_step_ms=%s speedup=%s peak_share=%s\n", cfg[k], k, ms(ours[k]), ms(torch[k]), ratio(torch[k], ours[k]), step_share[k]
     }
 }' "$tmp/gan_ours" "$tmp/gan_torch"
 }

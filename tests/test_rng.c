@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Known-answer vectors of Philox4x32-10 from the Random123 distribution. */
 START_TEST(philox_known_answers)
@@ -122,6 +123,30 @@ START_TEST(blocks_are_addressed_not_sequential)
 }
 END_TEST
 
+/* The generator's noise skips the second normal of a pair it cuts off, so
+ * grugan__normal_first must give exactly the first of grugan__normal_pair. */
+START_TEST(normal_first_is_the_pairs_first)
+{
+    grugan__rng rng;
+    grugan__rng_init(&rng, 77, GRUGAN__RNG_TEST);
+    for (int i = 0; i < 200000; i++) {
+        const uint32_t a = grugan__rng_u32(&rng), b = grugan__rng_u32(&rng);
+        float n0, n1, first = grugan__normal_first(a, b);
+        grugan__normal_pair(a, b, &n0, &n1);
+        if (memcmp(&first, &n0, sizeof first) != 0)
+            ck_abort_msg("draw %d: normal_first %.9g, pair %.9g", i, (double)first, (double)n0);
+    }
+    /* the extremes of the 32-bit draws */
+    {
+        float n0, n1;
+        grugan__normal_pair(0, UINT32_MAX, &n0, &n1);
+        ck_assert(grugan__normal_first(0, UINT32_MAX) == n0);
+        grugan__normal_pair(UINT32_MAX, 0, &n0, &n1);
+        ck_assert(grugan__normal_first(UINT32_MAX, 0) == n0);
+    }
+}
+END_TEST
+
 Suite *suite_rng(void)
 {
     Suite *s = suite_create("rng");
@@ -132,6 +157,7 @@ Suite *suite_rng(void)
     tcase_add_test(tc, uniform_and_normal_moments);
     tcase_add_test(tc, below_is_in_range_and_unbiased);
     tcase_add_test(tc, blocks_are_addressed_not_sequential);
+    tcase_add_test(tc, normal_first_is_the_pairs_first);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -56,6 +56,14 @@ void grugan__normal_pair(uint32_t a, uint32_t b, float *n0, float *n1)
     *n1 = (float)(r * sin(angle));
 }
 
+/* n0 of grugan__normal_pair: cos alone gives the bits sincos gives. */
+float grugan__normal_first(uint32_t a, uint32_t b)
+{
+    const double two_pi = 6.283185307179586476925286766559;
+    double r = sqrt(-2.0 * log(grugan__u01(a)));
+    return (float)(r * cos(two_pi * grugan__u01(b)));
+}
+
 void grugan__rng_init(grugan__rng *rng, uint64_t seed, uint32_t purpose)
 {
     rng->seed = seed;

@@ -35,6 +35,10 @@ double grugan__u01(uint32_t bits);
 /* Two independent standard normals from two 32-bit draws (Box-Muller). */
 void grugan__normal_pair(uint32_t a, uint32_t b, float *n0, float *n1);
 
+/* The first of grugan__normal_pair's two normals (the same bits), without
+ * the cost of the second. */
+float grugan__normal_first(uint32_t a, uint32_t b);
+
 /* A sequential stream; position counts 32-bit draws consumed. */
 typedef struct grugan__rng {
     uint64_t seed;

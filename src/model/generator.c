@@ -91,9 +91,13 @@ static void noise_row(uint64_t seed, int kind, uint64_t i, size_t t, size_t Z, f
         grugan__rng_block(seed, GRUGAN__RNG_NOISE, i, (uint32_t)(t * nb + j), u);
         if (kind == GRUGAN_NOISE_UNIFORM) {
             for (int k = 0; k < 4; k++) v[k] = (float)grugan__u01(u[k]);
-        } else {
+        } else if (n > 2) {
             grugan__normal_pair(u[0], u[1], &v[0], &v[1]);
             grugan__normal_pair(u[2], u[3], &v[2], &v[3]);
+        } else if (n == 2) { /* lanes 2 and 3 would be cut: not computed */
+            grugan__normal_pair(u[0], u[1], &v[0], &v[1]);
+        } else {
+            v[0] = grugan__normal_first(u[0], u[1]);
         }
         memcpy(z + 4 * j, v, n * sizeof *z);
     }

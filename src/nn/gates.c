@@ -2,6 +2,7 @@
  * and the choice among them by the CPU's features. */
 #include "nn/gates.h"
 
+#include "core/gemm_kernel.h"
 #include "nn/fastmath.h"
 
 #define GATES_NAME(x) gates_base_##x
@@ -34,4 +35,18 @@ const grugan__gates *grugan__gates_for_cpu(void)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &gates_avx2_table;
 #endif
     return &gates_base_table;
+}
+
+const grugan__gates *grugan__gates_for_isa(int isa)
+{
+    if (isa == GRUGAN__GEMM_ISA_PORTABLE) return &gates_base_table;
+#ifdef GATES_X86
+    __builtin_cpu_init();
+    if (isa == GRUGAN__GEMM_ISA_AVX2 && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma"))
+        return &gates_avx2_table;
+    if (isa == GRUGAN__GEMM_ISA_AVX512 && __builtin_cpu_supports("avx512f"))
+        return &gates_avx512_table;
+#endif
+    return NULL;
 }

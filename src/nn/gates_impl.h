@@ -3,24 +3,60 @@
  * and compiled by gates.c for several instruction sets. Include only from
  * gates.c, with GATES_NAME(x) (adds a suffix) and GATES_TARGET (a target
  * attribute, or nothing) defined. H is the hidden size; every array holds
- * one row.
+ * one row unless it says otherwise.
  */
 
-/* Reset after (PyTorch):
+#ifndef GATES_CHUNK
+/* Floats of the stack buffer that gathers a few rows for one long loop. */
+#define GATES_CHUNK 1024
+#endif
+
+/* Reset after (PyTorch), for each of `rows` rows:
  *   r = sigmoid(gx_r + b_ir + gh_r + b_hr)    z = sigmoid(gx_z + b_iz + gh_z + b_hz)
  *   ghn = gh_n + b_hn                         n = tanh(gx_n + b_in + r * ghn)
- * g (3H): x W_ih^T on entry, r z n on exit; gh (3H) = h W_hh^T; ghn (H) out. */
-GATES_TARGET static void GATES_NAME(forward_after)(size_t H, float *g, const float *gh,
-                                                   const float *b_ih, const float *b_hh,
-                                                   float *ghn)
+ * g (rows, 3H): x W_ih^T on entry, r z n on exit; gh (rows, 3H) = h W_hh^T;
+ * ghn (rows, H) out. The same operations on every element as a loop over
+ * single rows, arranged for whole vectors: r and z are adjacent (one loop of
+ * 2H), and the arguments of tanh of up to GATES_CHUNK / H rows are gathered
+ * into one contiguous run, so a small H (24: one vector and a half) does not
+ * leave the vector units half empty. */
+GATES_TARGET static void GATES_NAME(forward_after)(size_t rows, size_t H, float *g,
+                                                   const float *gh, const float *b_ih,
+                                                   const float *b_hh, float *ghn)
 {
-    float *r = g, *z = g + H, *n = g + 2 * H;
+    float arg[GATES_CHUNK]; /* (chunk, H): the arguments of tanh, then n */
+    const size_t chunk = H <= GATES_CHUNK ? GATES_CHUNK / H : 1;
+    for (size_t b0 = 0; b0 < rows; b0 += chunk) {
+        const size_t nb = rows - b0 < chunk ? rows - b0 : chunk;
+        /* H > GATES_CHUNK: one row at a time, its tanh in place */
+        const int direct = H > GATES_CHUNK;
+        for (size_t b = b0; b < b0 + nb; b++) {
+            float *rz = g + b * 3 * H, *n = rz + 2 * H;
+            float *a = direct ? n : arg + (b - b0) * H;
+            const float *ghb = gh + b * 3 * H;
+            float *ghnb = ghn + b * H;
 #pragma omp simd
-    for (size_t j = 0; j < H; j++) {
-        r[j] = grugan__sigmoidf(r[j] + b_ih[j] + gh[j] + b_hh[j]);
-        z[j] = grugan__sigmoidf(z[j] + b_ih[H + j] + gh[H + j] + b_hh[H + j]);
-        ghn[j] = gh[2 * H + j] + b_hh[2 * H + j];
-        n[j] = grugan__tanhf(n[j] + b_ih[2 * H + j] + r[j] * ghn[j]);
+            for (size_t j = 0; j < 2 * H; j++)
+                rz[j] = grugan__sigmoidf(rz[j] + b_ih[j] + ghb[j] + b_hh[j]);
+#pragma omp simd
+            for (size_t j = 0; j < H; j++) {
+                ghnb[j] = ghb[2 * H + j] + b_hh[2 * H + j];
+                a[j] = n[j] + b_ih[2 * H + j] + rz[j] * ghnb[j];
+            }
+            if (direct) {
+#pragma omp simd
+                for (size_t j = 0; j < H; j++) n[j] = grugan__tanhf(n[j]);
+            }
+        }
+        if (direct) continue;
+#pragma omp simd
+        for (size_t i = 0; i < nb * H; i++) arg[i] = grugan__tanhf(arg[i]);
+        for (size_t b = b0; b < b0 + nb; b++) {
+            float *n = g + b * 3 * H + 2 * H;
+            const float *a = arg + (b - b0) * H;
+#pragma omp simd
+            for (size_t j = 0; j < H; j++) n[j] = a[j];
+        }
     }
 }
 
@@ -57,25 +93,32 @@ GATES_TARGET static void GATES_NAME(blend)(size_t H, const float *z, const float
     for (size_t j = 0; j < H; j++) hn[j] = (1.0f - z[j]) * n[j] + z[j] * h[j];
 }
 
-/* Reset after, with g = dh' + dout (carried and output gradient):
+/* Reset after, for each of `rows` rows, with g = dh' + dout (carried and
+ * output gradient):
  *   dan = g (1 - z)(1 - n^2)   daz = g (h - n) z (1 - z)   dar = dan ghn r (1 - r)
- *   dgx = [dar, daz, dan]      dgh = [dar, daz, dan * r]   dh := g z */
-GATES_TARGET static void GATES_NAME(backward_after)(size_t H, const float *gates,
+ *   dgx = [dar, daz, dan]      dgh = [dar, daz, dan * r]   dh := g z
+ * gates, dgx, dgh (rows, 3H); ghn, h, dh (rows, H); dout (rows, dout_rs). */
+GATES_TARGET static void GATES_NAME(backward_after)(size_t rows, size_t H, const float *gates,
                                                     const float *ghn, const float *h, float *dh,
-                                                    const float *dout, float *dgx, float *dgh)
+                                                    const float *dout, size_t dout_rs,
+                                                    float *dgx, float *dgh)
 {
-    const float *r = gates, *z = gates + H, *n = gates + 2 * H;
+    for (size_t b = 0; b < rows; b++) {
+        const float *r = gates + b * 3 * H, *z = r + H, *n = r + 2 * H;
+        const float *ghnb = ghn + b * H, *hb = h + b * H, *doutb = dout + b * dout_rs;
+        float *dhb = dh + b * H, *dgxb = dgx + b * 3 * H, *dghb = dgh + b * 3 * H;
 #pragma omp simd
-    for (size_t j = 0; j < H; j++) {
-        const float g = dh[j] + dout[j];
-        const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
-        const float daz = g * (h[j] - n[j]) * z[j] * (1.0f - z[j]);
-        const float dar = dan * ghn[j] * r[j] * (1.0f - r[j]);
-        dgx[j] = dgh[j] = dar;
-        dgx[H + j] = dgh[H + j] = daz;
-        dgx[2 * H + j] = dan;
-        dgh[2 * H + j] = dan * r[j];
-        dh[j] = g * z[j];
+        for (size_t j = 0; j < H; j++) {
+            const float g = dhb[j] + doutb[j];
+            const float dan = g * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
+            const float daz = g * (hb[j] - n[j]) * z[j] * (1.0f - z[j]);
+            const float dar = dan * ghnb[j] * r[j] * (1.0f - r[j]);
+            dgxb[j] = dghb[j] = dar;
+            dgxb[H + j] = dghb[H + j] = daz;
+            dgxb[2 * H + j] = dan;
+            dghb[2 * H + j] = dan * r[j];
+            dhb[j] = g * z[j];
+        }
     }
 }
 

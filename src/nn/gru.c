@@ -211,6 +211,24 @@ static bool row_valid(const step_io *s, size_t b)
     return s->len == NULL || s->t < s->len[b];
 }
 
+/* dst[0..n) = src[0..n) for short rows (transpose_bt, step outputs): fixed-size
+ * pieces the compiler turns into vector moves, where a memcpy call per row
+ * of a few dozen floats costs more than the copy. */
+static inline void copy_row(float *restrict dst, const float *restrict src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) memcpy(dst + i, src + i, 8 * sizeof *dst);
+    if (i + 4 <= n) {
+        memcpy(dst + i, src + i, 4 * sizeof *dst);
+        i += 4;
+    }
+    if (i + 2 <= n) {
+        memcpy(dst + i, src + i, 2 * sizeof *dst);
+        i += 2;
+    }
+    if (i < n) dst[i] = src[i];
+}
+
 /* h' = (1 - z) n + z h for a valid row; a padded row keeps h and outputs 0. */
 static void finish_row(const step_io *s, size_t b, const float *n, const float *z)
 {
@@ -224,7 +242,7 @@ static void finish_row(const step_io *s, size_t b, const float *n, const float *
         return;
     }
     s->k->blend(H, z, n, h, hn);
-    if (o) memcpy(o, hn, H * sizeof *o);
+    if (o) copy_row(o, hn, H);
 }
 
 /* The gates of rows [begin, end), reset after (the math is in gates_impl.h). */
@@ -232,9 +250,10 @@ static void rows_forward_after(void *ctx, size_t begin, size_t end)
 {
     const step_io *s = ctx;
     const size_t H = s->H;
+    s->k->forward_after(end - begin, H, s->gates + begin * 3 * H, s->gh + begin * 3 * H, s->b_ih,
+                        s->b_hh, s->ghn + begin * H);
     for (size_t b = begin; b < end; b++) {
-        float *g = s->gates + b * 3 * H;
-        s->k->forward_after(H, g, s->gh + b * 3 * H, s->b_ih, s->b_hh, s->ghn + b * H);
+        const float *g = s->gates + b * 3 * H;
         finish_row(s, b, g + 2 * H, g + H);
     }
 }
@@ -334,24 +353,6 @@ static void dir_forward(grugan__gru_net *net, size_t l, size_t d, size_t B, size
     }
 }
 
-/* dst[0..n) = src[0..n) for the short rows of transpose_bt: fixed-size
- * pieces the compiler turns into vector moves, where a memcpy call per row
- * of a few dozen floats costs more than the copy. */
-static inline void copy_row(float *restrict dst, const float *restrict src, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) memcpy(dst + i, src + i, 8 * sizeof *dst);
-    if (i + 4 <= n) {
-        memcpy(dst + i, src + i, 4 * sizeof *dst);
-        i += 4;
-    }
-    if (i + 2 <= n) {
-        memcpy(dst + i, src + i, 2 * sizeof *dst);
-        i += 2;
-    }
-    if (i < n) dst[i] = src[i];
-}
-
 /* dst (T, B, W) time-major from src (B, T, .) batch-major, step distance
  * src_rs, W columns copied; or the reverse with to_batch_major. */
 static void transpose_bt(float *dst, const float *src, size_t B, size_t T, size_t W,
@@ -427,6 +428,14 @@ static bool grad_row_valid(const step_grad *s, size_t b)
 static void rows_backward(const step_grad *s, size_t begin, size_t end, bool reset_before)
 {
     const size_t H = s->H;
+    if (!reset_before && s->len == NULL) {
+        /* every row valid: one call for all */
+        s->k->backward_after(end - begin, H, s->gates + begin * 3 * H, s->ghn + begin * H,
+                             s->prev + begin * H, s->dh + begin * H,
+                             s->dout + begin * s->dout_rs, s->dout_rs, s->dgx + begin * 3 * H,
+                             s->dgh + begin * 3 * H);
+        return;
+    }
     for (size_t b = begin; b < end; b++) {
         float *dgx = s->dgx + b * 3 * H, *dgh = s->dgh + b * 3 * H;
         const float *gates = s->gates + b * 3 * H, *h = s->prev + b * H;
@@ -437,7 +446,8 @@ static void rows_backward(const step_grad *s, size_t begin, size_t end, bool res
         } else if (reset_before) {
             s->k->backward_before_zn(H, gates, h, s->dh + b * H, dout, dgx, dgh);
         } else {
-            s->k->backward_after(H, gates, s->ghn + b * H, h, s->dh + b * H, dout, dgx, dgh);
+            s->k->backward_after(1, H, gates, s->ghn + b * H, h, s->dh + b * H, dout,
+                                 s->dout_rs, dgx, dgh);
         }
     }
 }

@@ -1,16 +1,26 @@
 #!/bin/sh
-# The benchmarks build and run: bench/gru_bench.c in --quick mode on the
-# smallest configuration, bench/gan_bench.c in --quick mode, then bench/run.sh
-# without torch (also pinned to CPU 0); every output parses.
+# The benchmarks build and run: bench/fma_peak.c, bench/gru_bench.c in --quick
+# mode on the smallest configuration, bench/gan_bench.c in --quick mode, then
+# bench/run.sh without torch (also pinned to CPU 0); every output parses.
 set -eu
 : "${MAKE:=make}"
-$MAKE -s build/gru_bench build/gan_bench >/dev/null
+$MAKE -s build/gru_bench build/gan_bench build/fma_peak >/dev/null
 
 num='[0-9][0-9]*\.[0-9][0-9]*'
+out=$(build/fma_peak --quick --threads 1)
+printf '%s\n' "$out"
+printf '%s\n' "$out" | grep -q '^# cpu: '
+printf '%s\n' "$out" | grep -q '^# blis: .* sgemm_ukernel=\(optimized\|reference\)$'
+if grep -q '^flags.* avx512f' /proc/cpuinfo 2>/dev/null; then
+    printf '%s\n' "$out" | grep -q "^peak isa=avx512 threads=1 gflops=$num\$"
+fi
+if grep -q '^flags.* avx2' /proc/cpuinfo 2>/dev/null; then
+    printf '%s\n' "$out" | grep -q "^peak isa=avx2 threads=1 gflops=$num\$"
+fi
 out=$(build/gru_bench --quick --config timegan --threads 1,2)
 printf '%s\n' "$out"
 for n in 1 2; do
-    printf '%s\n' "$out" | grep -q "^grugan config=I5-H24-L3-T24-B128 threads=$n fwd_ms=$num fwdbwd_ms=$num fwd_repeats=3 fwdbwd_repeats=3\$"
+    printf '%s\n' "$out" | grep -q "^grugan config=I5-H24-L3-T24-B128 threads=$n fwd_ms=$num fwdbwd_ms=$num fwd_repeats=3 fwdbwd_repeats=3 fwd_mflop=55.296 fwdbwd_mflop=165.888\$"
 done
 test "$(printf '%s\n' "$out" | grep -vc '^#')" -eq 2
 
@@ -21,7 +31,7 @@ fi
 out=$(build/gan_bench --quick --threads 1,2)
 printf '%s\n' "$out"
 for n in 1 2; do
-    printf '%s\n' "$out" | grep -q "^grugan_gan config=timegan threads=$n step_ms=$num cpu_ms=$num repeats=3\$"
+    printf '%s\n' "$out" | grep -q "^grugan_gan config=timegan threads=$n step_ms=$num cpu_ms=$num repeats=3 step_mflop=667.681\$"
 done
 test "$(printf '%s\n' "$out" | grep -vc '^#')" -eq 2
 if build/gan_bench --config mid >/dev/null 2>&1; then
@@ -41,7 +51,7 @@ out=$(sh bench/run.sh --no-torch --quick --config I5-H24-L3-T24-B128 --threads 1
 printf '%s\n' "$out"
 printf '%s\n' "$out" | grep -q '^torch not available: comparison skipped'
 test "$(printf '%s\n' "$out" | grep -c '^gru ')" -eq 1
-printf '%s\n' "$out" | grep -q "^gru config=I5-H24-L3-T24-B128 threads=1 fwd_ms=$num fwdbwd_ms=$num torch_fwd_ms=n/a torch_fwdbwd_ms=n/a speedup_fwd=n/a speedup_fwdbwd=n/a\$"
+printf '%s\n' "$out" | grep -q "^gru config=I5-H24-L3-T24-B128 threads=1 fwd_ms=$num fwdbwd_ms=$num torch_fwd_ms=n/a torch_fwdbwd_ms=n/a speedup_fwd=n/a speedup_fwdbwd=n/a peak_share_fwdbwd=\\($num\\|n/a\\)\$"
 last=$(printf '%s\n' "$out" | tail -n 1)
-printf '%s\n' "$last" | grep -q "^gan config=timegan threads=1 step_ms=$num torch_step_ms=n/a speedup=n/a\$"
+printf '%s\n' "$last" | grep -q "^gan config=timegan threads=1 step_ms=$num torch_step_ms=n/a speedup=n/a peak_share=\\($num\\|n/a\\)\$"
 echo ok
