@@ -1108,8 +1108,9 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * kept: grugan_trainer_export writes it, grugan_trainer_best_params reads
  * it, grugan_trainer_restore_best puts it into the generator, checkpoints
  * carry it, and grugan_generator_load of a training checkpoint gives it.
- * After `patience` estimates in a row without a new best (an equal estimate
- * counts as one), training is finished (GRUGAN_FINISHED_PATIENCE). The
+ * After `patience` estimates in a row without a lower one (an equal estimate
+ * takes over as the kept generator but does not reset the count), training
+ * is finished (GRUGAN_FINISHED_PATIENCE). The
  * estimates are deterministic, so selection and early stopping give the
  * same bits for every run and thread count; only max_seconds depends on the
  * machine. Datasets with fewer than 5 sequences, or with sequences shorter

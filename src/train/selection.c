@@ -156,11 +156,14 @@ static int estimate(grugan_trainer *tr)
     tr->progress.evaluations++;
     tr->progress.quality = q;
     /* ties go to the later generator: it has trained longer, and a briefly
-     * trained classifier often gives several checkpoints the same estimate */
+     * trained classifier often gives several checkpoints the same estimate;
+     * but only a lower estimate is progress for the patience (on tiny data
+     * the estimates repeat, and equal ones would never finish the run) */
     if (isnan(tr->progress.best_quality) || q <= tr->progress.best_quality) {
+        const bool lower = isnan(tr->progress.best_quality) || q < tr->progress.best_quality;
         tr->progress.best_quality = q;
         tr->progress.best_step = tr->progress.step;
-        tr->since_best = 0;
+        tr->since_best = lower ? 0 : tr->since_best + 1;
         grugan_params_read_all(gp, tr->best, tr->n_gen_params);
     } else {
         tr->since_best++;
