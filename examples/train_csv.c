@@ -39,6 +39,7 @@ typedef struct options {
     int header, delimiter, disc, loss, resume;
     double lr_g, lr_d, clip_weights; /* clip_weights < 0: the loss's default */
     double moment_matching;          /* the trainer's field: 0 default, negative off */
+    double difference_matching;      /* likewise */
     double instance_noise;           /* likewise */
 } options;
 
@@ -64,6 +65,9 @@ static void usage(FILE *f)
         "  --d-steps K        discriminator updates per generator update (default 1)\n"
         "  --moment-matching W  weight of the moment-matching term of the generator's\n"
         "                     loss (default: the library's, 100; 0: off)\n"
+        "  --difference-matching W  weight of the difference-matching term of the\n"
+        "                     generator's loss: the moments of the step-to-step changes\n"
+        "                     (default: the library's, 100; 0: off)\n"
         "  --instance-noise S standard deviation of noise added to what the discriminator\n"
         "                     sees, real and generated, in scaled units (default: the\n"
         "                     library's, 0.05 below 1000 training windows, else 0; 0: none)\n"
@@ -161,6 +165,10 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--moment-matching") == 0) {
             bad = cli_real(v, &o->moment_matching);
             if (!bad && o->moment_matching == 0) o->moment_matching = -1; /* off */
+        }
+        else if (strcmp(a, "--difference-matching") == 0) {
+            bad = cli_real(v, &o->difference_matching);
+            if (!bad && o->difference_matching == 0) o->difference_matching = -1; /* off */
         }
         else if (strcmp(a, "--steps") == 0) bad = cli_count(v, &o->steps) || !o->steps;
         else if (strcmp(a, "--minutes") == 0)
@@ -373,6 +381,7 @@ int main(int argc, char **argv)
     tc.total_steps = o.steps;
     tc.threads = (int32_t)o.threads;
     tc.moment_matching = (float)o.moment_matching;
+    tc.difference_matching = o.difference_matching;
     tc.instance_noise = (float)o.instance_noise;
     tc.max_seconds = 60.0 * o.minutes;
     tc.select_every = o.no_selection ? -1 : (int64_t)o.select_every;

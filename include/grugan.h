@@ -719,6 +719,22 @@ GRUGAN_API int grugan_moment_matching(size_t n_real, size_t n_fake, size_t dim,
                                       const float *real, const float *fake, float *value,
                                       float *d_fake);
 
+/**
+ * Difference matching: moment matching (as grugan_moment_matching) of the
+ * step-to-step changes of sequences, so that generated sequences are as
+ * smooth or as rough as the real ones, feature by feature and step by step:
+ * with d[i][t][f] = x[i][t+1][f] - x[i][t][f] for t < T - 1,
+ *   value = mean_{t,f} |sd_real(d[t][f]) - sd_fake(d[t][f])|
+ *         + mean_{t,f} |mean_real(d[t][f]) - mean_fake(d[t][f])|
+ * and its gradient with respect to fake. real (n_real, T, F), fake
+ * (n_fake, T, F), d_fake (n_fake, T, F) or NULL (written, not accumulated;
+ * must not overlap fake). T must be at least 2. Fails like
+ * grugan_moment_matching; nothing is written then.
+ */
+GRUGAN_API int grugan_difference_matching(size_t n_real, size_t n_fake, size_t steps,
+                                          size_t features, const float *real,
+                                          const float *fake, float *value, float *d_fake);
+
 /* ------------------------------------------------------------------------- */
 /* Optimizers (exact torch.optim update rules)                               */
 /* ------------------------------------------------------------------------- */
@@ -1157,12 +1173,20 @@ typedef struct grugan_trainer_config {
                                    update; 0: the default, 0.05 for datasets of fewer
                                    than 1000 training sequences and none for larger
                                    ones; negative: none */
+    double difference_matching; /**< weight of the difference-matching term of the
+                                   generator's loss (grugan_difference_matching of the
+                                   real and generated batch: their step-to-step changes);
+                                   0: the default, 100; negative: none. Without it
+                                   generated series of smooth features come out too rough
+                                   (docs/QUALITY.md, "Difference matching"). A double,
+                                   not a float: a float would sit in the padding of the
+                                   struct before it, which older callers leave undefined */
 } grugan_trainer_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_TRAINER_CONFIG_INIT \
     { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, \
-      0.0, 0, 0, 0.0f }
+      0.0, 0, 0, 0.0f, 0.0 }
 
 /** Why training is finished (grugan_progress.finished). */
 #define GRUGAN_FINISHED_NO       0 /**< not finished */

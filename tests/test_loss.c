@@ -504,6 +504,77 @@ START_TEST(moment_matching_matches_reference_and_finite_differences)
 }
 END_TEST
 
+/* The difference loss in double: the moment loss of the explicit
+ * step-to-step changes of sequences (n, T, F). */
+static double differences_reference(const double *r, size_t nr, const double *f, size_t nf,
+                                    size_t T, size_t F)
+{
+    enum { CAP = 7 * 6 * 3 };
+    const size_t dim = (T - 1) * F;
+    double dr[CAP], df[CAP];
+    ck_assert_uint_le(nr * dim, CAP);
+    ck_assert_uint_le(nf * dim, CAP);
+    for (size_t i = 0; i < nr; i++)
+        for (size_t t = 0; t + 1 < T; t++)
+            for (size_t k = 0; k < F; k++)
+                dr[i * dim + t * F + k] = r[(i * T + t + 1) * F + k] - r[(i * T + t) * F + k];
+    for (size_t i = 0; i < nf; i++)
+        for (size_t t = 0; t + 1 < T; t++)
+            for (size_t k = 0; k < F; k++)
+                df[i * dim + t * F + k] = f[(i * T + t + 1) * F + k] - f[(i * T + t) * F + k];
+    return moments_reference(dr, nr, df, nf, dim);
+}
+
+START_TEST(difference_matching_matches_reference_and_finite_differences)
+{
+    enum { NR = 7, NF = 5, T = 7, F = 3, SEQ = T * F };
+    float r[NR * SEQ], f[NF * SEQ], d[NF * SEQ], value = 0;
+    double rd[NR * SEQ], fd[NF * SEQ];
+    unsigned s = 29;
+    for (size_t i = 0; i < NR * SEQ; i++) {
+        s = s * 1103515245u + 12345u;
+        r[i] = (float)((s >> 8) % 1000) / 1000.0f;
+        rd[i] = r[i];
+    }
+    for (size_t i = 0; i < NF * SEQ; i++) {
+        s = s * 1103515245u + 12345u;
+        f[i] = (float)((s >> 8) % 1000) / 700.0f - 0.2f;
+        fd[i] = f[i];
+    }
+    for (size_t i = 0; i < NF * SEQ; i++) d[i] = 1e9f; /* written, not accumulated */
+    ck_assert_int_eq(grugan_difference_matching(NR, NF, T, F, r, f, &value, d), GRUGAN_OK);
+    ck_assert_double_eq_tol(value, differences_reference(rd, NR, fd, NF, T, F), 1e-6);
+    for (size_t i = 0; i < NF * SEQ; i++) {
+        const double h = 1e-6, keep = fd[i];
+        double up, down;
+        fd[i] = keep + h;
+        up = differences_reference(rd, NR, fd, NF, T, F);
+        fd[i] = keep - h;
+        down = differences_reference(rd, NR, fd, NF, T, F);
+        fd[i] = keep;
+        ck_assert_double_eq_tol(d[i], (up - down) / (2 * h), 1e-5);
+    }
+    /* a shift of every value changes no difference */
+    memcpy(f, r, sizeof f);
+    ck_assert_int_eq(grugan_difference_matching(NF, NF, T, F, r, f, &value, NULL), GRUGAN_OK);
+    ck_assert_float_eq(value, 0.0f);
+    for (size_t i = 0; i < NF * SEQ; i++) f[i] += 0.25f;
+    ck_assert_int_eq(grugan_difference_matching(NF, NF, T, F, r, f, &value, NULL), GRUGAN_OK);
+    ck_assert_double_eq_tol(value, 0.0, 1e-7);
+    ck_assert_int_eq(grugan_difference_matching(NR, NF, 1, F, r, f, &value, d), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_difference_matching(NR, NF, T, 0, r, f, &value, d), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_difference_matching(0, NF, T, F, r, f, &value, d), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_difference_matching(NR, NF, T, F, r, NULL, &value, d),
+                     GRUGAN_E_INVALID);
+    ck_assert_int_eq(grugan_difference_matching(NR, NF, T, F, r, f, NULL, d), GRUGAN_E_INVALID);
+    f[3] = INFINITY;
+    ck_assert_int_eq(grugan_difference_matching(NR, NF, T, F, r, f, &value, d),
+                     GRUGAN_E_NONFINITE);
+    ck_assert_int_eq(grugan_difference_matching(NR, NF, T, (size_t)-1 / 2, r, f, &value, d),
+                     GRUGAN_E_SIZE);
+}
+END_TEST
+
 Suite *suite_loss(void)
 {
     Suite *s = suite_create("loss");
@@ -516,6 +587,7 @@ Suite *suite_loss(void)
     tcase_add_test(tc, feature_matching_matches_reference_and_finite_differences);
     tcase_add_test(tc, bad_feature_matching_arguments_are_refused);
     tcase_add_test(tc, moment_matching_matches_reference_and_finite_differences);
+    tcase_add_test(tc, difference_matching_matches_reference_and_finite_differences);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 /* log(1 + e^x) without overflow or cancellation: max(x, 0) + log1p(e^-|x|). */
 static double softplus(double x)
@@ -174,20 +175,29 @@ int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim, const floa
     return GRUGAN_OK;
 }
 
-/* means (w) and standard deviations sqrt(var + 1e-6) (w) of columns
- * [j0, j0 + w) of x (n, dim), population variance, rows in order. */
-static void column_moments(double *mean, double *sd, const float *x, size_t n, size_t dim,
-                           size_t j0, size_t w)
+/* Value of column j of a row for moment matching: the value itself
+ * (lag 0), or its change from `lag` columns before, row[j + lag] - row[j]
+ * (lag F: from one step to the next of a sequence stored as (T, F)). */
+static double column_value(const float *row, size_t j, size_t lag)
 {
-    column_sums(mean, x, n, dim, j0, w);
-    for (size_t j = 0; j < w; j++) {
-        mean[j] /= (double)n;
-        sd[j] = 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const float *row = x + i * dim + j0;
-        for (size_t j = 0; j < w; j++) sd[j] += ((double)row[j] - mean[j]) * ((double)row[j] - mean[j]);
-    }
+    return lag ? (double)row[j + lag] - (double)row[j] : (double)row[j];
+}
+
+/* means (w) and standard deviations sqrt(var + 1e-6) (w) of columns
+ * [j0, j0 + w) of the column values of x (n rows of `stride` floats),
+ * population variance, rows in order. */
+static void column_moments(double *mean, double *sd, const float *x, size_t n, size_t stride,
+                           size_t lag, size_t j0, size_t w)
+{
+    for (size_t j = 0; j < w; j++) mean[j] = sd[j] = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < w; j++) mean[j] += column_value(x + i * stride, j0 + j, lag);
+    for (size_t j = 0; j < w; j++) mean[j] /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < w; j++) {
+            const double d = column_value(x + i * stride, j0 + j, lag) - mean[j];
+            sd[j] += d * d;
+        }
     for (size_t j = 0; j < w; j++) sd[j] = sqrt(sd[j] / (double)n + 1e-6);
 }
 
@@ -197,38 +207,72 @@ static double sign_of(double v)
 }
 
 /*
- * value = (1/dim) sum_j |sd_r[j] - sd_f[j]| + (1/dim) sum_j |m_r[j] - m_f[j]|
- * d value / d x_f[i][j] = -(1/dim) sign(sd_r - sd_f) (x_f[i][j] - m_f) / (n_f sd_f)
- *                        - (1/dim) sign(m_r - m_f) / n_f
+ * Over the `dim` column values v[i][j] (column_value) of rows of `stride`
+ * floats:
+ *   value = (1/dim) sum_j |sd_r[j] - sd_f[j]| + (1/dim) sum_j |m_r[j] - m_f[j]|
+ *   g[i][j] = d value / d v_f[i][j]
+ *           = -(1/dim) sign(sd_r - sd_f) (v_f[i][j] - m_f) / (n_f sd_f)
+ *             - (1/dim) sign(m_r - m_f) / n_f
+ * and the gradient with respect to the fake rows: d_fake[i][j] = g[i][j]
+ * with lag 0; with a lag, v[i][j] = x[i][j + lag] - x[i][j] gives
+ * d_fake[i][j + lag] += g[i][j] and d_fake[i][j] -= g[i][j].
  */
-int grugan_moment_matching(size_t n_real, size_t n_fake, size_t dim, const float *real,
-                           const float *fake, float *value, float *d_fake)
+static int match_moments(size_t n_real, size_t n_fake, size_t stride, size_t dim, size_t lag,
+                         const float *real, const float *fake, float *value, float *d_fake)
 {
     double sum = 0, mr[FM_BLOCK], sr[FM_BLOCK], mf[FM_BLOCK], sf[FM_BLOCK];
     size_t count_real, count_fake;
 
     if (!real || !fake || !value) return GRUGAN_E_INVALID;
-    if (n_real == 0 || n_fake == 0 || dim == 0 || !grugan__mul_size(n_real, dim, &count_real) ||
-        !grugan__mul_size(n_fake, dim, &count_fake))
+    if (n_real == 0 || n_fake == 0 || dim == 0 || !grugan__mul_size(n_real, stride, &count_real) ||
+        !grugan__mul_size(n_fake, stride, &count_fake))
         return GRUGAN_E_SIZE;
     if (!grugan__all_finite(real, count_real) || !grugan__all_finite(fake, count_fake))
         return GRUGAN_E_NONFINITE;
+    if (d_fake && lag) memset(d_fake, 0, count_fake * sizeof *d_fake);
     for (size_t j0 = 0; j0 < dim; j0 += FM_BLOCK) {
         const size_t w = dim - j0 < FM_BLOCK ? dim - j0 : FM_BLOCK;
-        column_moments(mr, sr, real, n_real, dim, j0, w);
-        column_moments(mf, sf, fake, n_fake, dim, j0, w);
+        column_moments(mr, sr, real, n_real, stride, lag, j0, w);
+        column_moments(mf, sf, fake, n_fake, stride, lag, j0, w);
         for (size_t j = 0; j < w; j++) sum += fabs(sr[j] - sf[j]) + fabs(mr[j] - mf[j]);
         if (!d_fake) continue;
         for (size_t i = 0; i < n_fake; i++) {
-            const float *row = fake + i * dim + j0;
-            float *drow = d_fake + i * dim + j0;
-            for (size_t j = 0; j < w; j++)
-                drow[j] = (float)((-sign_of(sr[j] - sf[j]) * ((double)row[j] - mf[j]) / sf[j] -
-                                   sign_of(mr[j] - mf[j])) /
-                                  ((double)n_fake * (double)dim));
+            const float *row = fake + i * stride;
+            float *drow = d_fake + i * stride;
+            for (size_t j = j0; j < j0 + w; j++) {
+                const double v = column_value(row, j, lag);
+                const float g = (float)((-sign_of(sr[j - j0] - sf[j - j0]) * (v - mf[j - j0]) /
+                                             sf[j - j0] -
+                                         sign_of(mr[j - j0] - mf[j - j0])) /
+                                        ((double)n_fake * (double)dim));
+                if (lag) {
+                    drow[j + lag] += g;
+                    drow[j] -= g;
+                } else {
+                    drow[j] = g;
+                }
+            }
         }
     }
     if (!(sum <= FLT_MAX)) return GRUGAN_E_NONFINITE;
     *value = (float)(sum / (double)dim);
     return GRUGAN_OK;
+}
+
+int grugan_moment_matching(size_t n_real, size_t n_fake, size_t dim, const float *real,
+                           const float *fake, float *value, float *d_fake)
+{
+    return match_moments(n_real, n_fake, dim, dim, 0, real, fake, value, d_fake);
+}
+
+int grugan_difference_matching(size_t n_real, size_t n_fake, size_t steps, size_t features,
+                               const float *real, const float *fake, float *value,
+                               float *d_fake)
+{
+    size_t stride, changes;
+    if (!real || !fake || !value) return GRUGAN_E_INVALID;
+    if (steps < 2 || features == 0 || !grugan__mul_size(steps, features, &stride))
+        return GRUGAN_E_SIZE;
+    changes = stride - features; /* (T - 1) F */
+    return match_moments(n_real, n_fake, stride, changes, features, real, fake, value, d_fake);
 }

@@ -17,6 +17,7 @@
 #define DEFAULT_D_STEPS 1
 #define DEFAULT_BATCH_SIZE 128
 #define DEFAULT_MOMENT_MATCHING 100.0f /* TimeGAN's weight of its moment loss */
+#define DEFAULT_DIFFERENCE_MATCHING 100.0f /* as moment matching */
 #define DEFAULT_FEATURE_MATCHING 0.0f  /* none */
 #define DEFAULT_LABEL_SMOOTHING 0.0f   /* none */
 /* Instance noise by default only on small data, where it kept the
@@ -46,6 +47,7 @@ static void release_buffers(grugan_trainer *tr)
     grugan__free(ctx, tr->d_feat);
     grugan__free(ctx, tr->dx);
     grugan__free(ctx, tr->d_moment);
+    grugan__free(ctx, tr->d_change);
     grugan__free(ctx, tr->xn);
 }
 
@@ -70,6 +72,10 @@ static int allocate_buffers(grugan_trainer *tr)
     if (tr->cfg.moment_matching > 0.0f) {
         tr->d_moment = grugan__calloc(ctx, seq / 2, sizeof(float));
         if (!tr->d_moment) return GRUGAN_E_NOMEM;
+    }
+    if (tr->cfg.difference_matching > 0.0f && tr->T > 1) {
+        tr->d_change = grugan__calloc(ctx, seq / 2, sizeof(float));
+        if (!tr->d_change) return GRUGAN_E_NOMEM;
     }
     if (tr->cfg.instance_noise > 0.0f) {
         tr->xn = grugan__calloc(ctx, seq, sizeof(float));
@@ -103,6 +109,8 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "feature_matching must be finite");
     if (!isfinite(c->moment_matching))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "moment_matching must be finite");
+    if (!isfinite(c->difference_matching))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "difference_matching must be finite");
     if (!isfinite(c->instance_noise))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "instance_noise must be finite");
     if (!(c->max_seconds >= 0.0) || !isfinite(c->max_seconds))
@@ -199,6 +207,8 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     cfg.label_smoothing = resolve_weight(cfg.label_smoothing, DEFAULT_LABEL_SMOOTHING);
     cfg.feature_matching = resolve_weight(cfg.feature_matching, DEFAULT_FEATURE_MATCHING);
     cfg.moment_matching = resolve_weight(cfg.moment_matching, DEFAULT_MOMENT_MATCHING);
+    cfg.difference_matching =
+        resolve_weight((float)cfg.difference_matching, DEFAULT_DIFFERENCE_MATCHING);
 
     grugan_dataset_shape(data, &n, &T, &F, &C);
     grugan_dataset_split(data, &n_train, NULL);
@@ -509,6 +519,16 @@ static int generator_update(grugan_trainer *tr)
         if (rc != GRUGAN_OK) return relay(tr, rc, "moment matching", grugan_status_string(rc));
         loss += w * moments;
     }
+    if (tr->d_change) {
+        const float w = (float)tr->cfg.difference_matching;
+        float changes;
+        rc = grugan_difference_matching(B, B, tr->T, tr->F, tr->x, tr->x + B * seq, &changes,
+                                        tr->d_change);
+        if (rc == GRUGAN_E_NONFINITE) return non_finite(tr, "a generated value");
+        if (rc != GRUGAN_OK)
+            return relay(tr, rc, "difference matching", grugan_status_string(rc));
+        loss += w * changes;
+    }
     tr->progress.g_loss = loss;
     if (!isfinite(loss)) return non_finite(tr, "the generator loss");
 
@@ -520,6 +540,9 @@ static int generator_update(grugan_trainer *tr)
     if (tr->d_moment)
         for (size_t i = 0; i < B * seq; i++)
             tr->dx[B * seq + i] += tr->cfg.moment_matching * tr->d_moment[i];
+    if (tr->d_change)
+        for (size_t i = 0; i < B * seq; i++)
+            tr->dx[B * seq + i] += (float)tr->cfg.difference_matching * tr->d_change[i];
     grugan_optimizer_zero_grad(tr->gen_opt);
     rc = grugan_generator_backward(tr->gen, tr->dx + B * seq);
     if (rc != GRUGAN_OK)

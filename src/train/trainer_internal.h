@@ -31,6 +31,7 @@ struct grugan_trainer {
     float *d_feat;     /* (2B, features) likewise */
     float *dx;         /* (2B, T, F) */
     float *d_moment;   /* (B, T, F) with moment matching, else NULL */
+    float *d_change;   /* (B, T, F) with difference matching (and T > 1), else NULL */
     float *xn;         /* (2B, T, F) what the discriminator sees with instance noise: x plus
                           noise; NULL without (the discriminator sees x) */
     uint64_t noise_seed; /* of the instance noise: the generator's seed */
