@@ -251,7 +251,8 @@ build/examples/embed: examples/embed.cpp include/grugan.h $(STATIC)
 
 examples: $(EXAMPLES) build/examples/embed
 
-demo: build/examples/train_sines
+# evaluate too: the demo ends by telling how to score its samples with it.
+demo: build/examples/train_sines build/examples/evaluate
 	build/examples/train_sines --out build/demo $(DEMO_ARGS)
 
 # ---- API reference (optional tool: doxygen) ------------------------------------

@@ -18,6 +18,10 @@ if ! command -v abidiff >/dev/null 2>&1; then
     echo "abi-check: abidiff not found: install abigail-tools (sh scripts/setup.sh --ci)" >&2
     exit 2
 fi
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "abi-check: python3 not found (sh scripts/setup.sh installs it)" >&2
+    exit 2
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
