@@ -61,31 +61,35 @@ def main(argv):
         if name not in old:
             continue
         old_size = int(old[name].get("size-in-bits"))
-        keep = len(old[name].findall("data-member"))
-        for decl in decls:
+        was = [member_name(m) for m in old[name].findall("data-member")]
+        keep = len(was)
+        # A struct may be defined in several translation units: report once, trim all.
+        for copy, decl in enumerate(decls):
+            report = copy == 0
             size = int(decl.get("size-in-bits"))
             members = decl.findall("data-member")
-            was = [member_name(m) for m in old[name].findall("data-member")]
             now = [member_name(m) for m in members[:keep]]
             if now != was:
-                if decl is decls[0]:
+                status = 1
+                if report:
                     print("abi: %s: members were %s, now begin %s: members may only be "
                           "appended" % (name, ", ".join(was), ", ".join(now)), file=sys.stderr)
-                status = 1
             appended = members[keep:]
             if not appended:
                 continue
             inside = [m for m in appended if int(m.get("layout-offset-in-bits")) < old_size]
-            for m in inside if decl is decls[0] else []:
-                print("abi: %s: appended member '%s' at bit %s lies inside the old size "
-                      "(%d bits): programs built with the old header pass the same "
-                      "struct_size" % (name, member_name(m), m.get("layout-offset-in-bits"),
-                                       old_size), file=sys.stderr)
+            if inside:
                 status = 1
-            if decl is decls[0] and not inside:
-                print("abi: grown struct %s: %d -> %d bits, appended: %s"
-                      % (name, old_size, size, ", ".join(member_name(m) for m in appended)),
-                      file=sys.stderr)
+            if report:
+                for m in inside:
+                    print("abi: %s: appended member '%s' at bit %s lies inside the old size "
+                          "(%d bits): programs built with the old header pass the same "
+                          "struct_size" % (name, member_name(m), m.get("layout-offset-in-bits"),
+                                           old_size), file=sys.stderr)
+                if not inside and now == was:
+                    print("abi: grown struct %s: %d -> %d bits, appended: %s"
+                          % (name, old_size, size, ", ".join(member_name(m) for m in appended)),
+                          file=sys.stderr)
             for m in appended:
                 decl.remove(m)
             if size >= old_size:
