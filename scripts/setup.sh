@@ -90,8 +90,9 @@ fi
 run() {
     if [ "$dry_run" -eq 1 ]; then
         echo "${as_root:+$as_root }$*"
-    else
-        $as_root "$@"
+    elif ! $as_root "$@"; then
+        echo "setup.sh: this failed: ${as_root:+$as_root }$*" >&2
+        exit 1
     fi
 }
 

@@ -108,7 +108,8 @@ FAKE_APT_FAIL=1
 export FAKE_APT_FAIL
 setup 0 ""
 unset FAKE_APT_FAIL
-[ "$rc" -ne 0 ] || fail "$case: exit 0"
+[ "$rc" -eq 1 ] || fail "$case: exit $rc"
+grep -q "^setup.sh: this failed: $apt_env install -y" "$tmp/out" || fail "$case: no message"
 
 # Without sudo on the PATH from here on.
 rm "$fake/sudo"
