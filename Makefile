@@ -58,7 +58,7 @@ SHARED := lib/libgrugan.so.$(VERSION)
 STATIC := lib/libgrugan.a
 
 .PHONY: all check check-asan install uninstall clean help bench examples demo \
-        fuzz fuzz-replay fuzz-seeds
+        fuzz fuzz-replay fuzz-seeds abi-check abi-baseline
 .DELETE_ON_ERROR:
 
 all: $(SHARED) lib/$(SONAME) lib/libgrugan.so $(STATIC)
@@ -72,6 +72,8 @@ help:
 	@echo "make bench        speed against PyTorch on this machine"
 	@echo "make examples     build the example programs into build/examples/"
 	@echo "make demo         train on Sines for about 90 s and write a checkpoint, samples, a picture"
+	@echo "make abi-check    compare the library's ABI with abi/$(SONAME).abi (needs abigail-tools)"
+	@echo "make abi-baseline rewrite abi/$(SONAME).abi from the built library (docs/api-conventions.md)"
 	@echo "make docs         HTML API reference in build/docs/html (needs doxygen)"
 	@echo "make install      install (PREFIX, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, MANDIR, DESTDIR)"
 	@echo "make uninstall    remove exactly what install wrote"
@@ -122,6 +124,20 @@ build/test_grugan: $(TEST_OBJ) $(STATIC)
 check: all build/test_grugan
 	CC="$(CC)" CXX="$(CXX)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" sh tests/shell/run.sh
 	cd tests && ../build/test_grugan
+
+# ---- ABI against the committed baseline (docs/api-conventions.md, "ABI") ------
+# The baseline is the abidw XML of the library built with gcc and -g, one file
+# per SONAME. abi-check fails on an incompatible change and lists compatible
+# additions; abi-baseline records the built library's ABI as the new baseline.
+ABI_BASELINE := abi/$(SONAME).abi
+
+abi-check: $(SHARED)
+	sh scripts/abi-check.sh $(ABI_BASELINE) $(SHARED) include
+
+abi-baseline: $(SHARED)
+	@mkdir -p abi
+	sh scripts/abi-dump.sh $(SHARED) include > $(ABI_BASELINE).tmp
+	mv $(ABI_BASELINE).tmp $(ABI_BASELINE)
 
 # ---- tests under AddressSanitizer + UndefinedBehaviorSanitizer --------------
 build/asan/src/%.o: src/%.c $(wildcard src/*/*.h) include/grugan.h
@@ -237,7 +253,8 @@ build/examples/embed: examples/embed.cpp include/grugan.h $(STATIC)
 
 examples: $(EXAMPLES) build/examples/embed
 
-demo: build/examples/train_sines
+# evaluate too: the demo ends by telling how to score its samples with it.
+demo: build/examples/train_sines build/examples/evaluate
 	build/examples/train_sines --out build/demo $(DEMO_ARGS)
 
 # ---- API reference (optional tool: doxygen) ------------------------------------
