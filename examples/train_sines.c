@@ -187,6 +187,14 @@ static int write_svg(const char *path, const float *real, const float *fake, siz
         }                                                                                     \
     } while (0)
 
+/* Length of the directory part of a program's path, its last '/' included
+ * (0 without one), so that the printed command names the tool beside it. */
+static int dir_length(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (int)(slash - path + 1) : 0;
+}
+
 int main(int argc, char **argv)
 {
     enum { SHORT = 1000, DRAWN = 12 }; /* sequences of the quick look, drawn in the SVG */
@@ -316,8 +324,9 @@ int main(int argc, char **argv)
     printf("checkpoint: %s/checkpoint.safetensors\nsamples:    %s/samples.csv, "
            "%s/samples.npy\nreal data:  %s/real.npy\npicture:    %s/sines.svg\n"
            "curve:      %s/curve.csv, %s/curve.svg\n"
-           "all scores: evaluate %s/real.npy %s/samples.npy\n",
-           o.out, o.out, o.out, o.out, o.out, o.out, o.out, o.out, o.out);
+           "all scores: %.*sevaluate %s/real.npy %s/samples.npy\n",
+           o.out, o.out, o.out, o.out, o.out, o.out, o.out, dir_length(argv[0]), argv[0],
+           o.out, o.out);
     status = 0;
 done:
     grugan_trainer_free(tr);
