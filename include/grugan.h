@@ -645,6 +645,37 @@ GRUGAN_API int grugan_discriminator_features(const grugan_discriminator *disc, f
 GRUGAN_API int grugan_discriminator_backward(grugan_discriminator *disc, const float *d_logits,
                                              const float *d_features, float *d_x, int flags);
 
+#define GRUGAN_PENALTY_SQUARED_NORM 0 /**< R1, R2: phi(g) = ||g||^2 */
+#define GRUGAN_PENALTY_UNIT_NORM    1 /**< WGAN-GP: phi(g) = (||g|| - 1)^2 */
+
+/**
+ * Gradient penalty of the last forward (R1, R2, WGAN-GP), its value and its
+ * gradient with respect to every parameter.
+ *   g_b       = d (sum_j weights[b, j] logits[b, j]) / d x_b       (T, F)
+ *   value     = scale / B * sum_b phi(g_b), phi of `kind` (GRUGAN_PENALTY_*)
+ * Pointers and flags:
+ *   weights    (B, logit_count) or NULL (every weight 1)
+ *   value      receives the penalty
+ *   input_grad (B, T, F) or NULL: receives g
+ *   flags      GRUGAN_BACKWARD_PARAMS: d value / d parameters is ADDED to
+ *              the gradients (the backward of the backward, computed
+ *              exactly); GRUGAN_BACKWARD_INPUT_ONLY: only value and
+ *              input_grad, the gradients untouched
+ * The condition columns are not penalised. For R1 with gamma, pass the real
+ * sequences and scale gamma / 2; for WGAN-GP, interpolates and scale lambda
+ * (docs/gradient-penalties.md). The CONV1D kind is piecewise linear, so the
+ * penalty's gradient with respect to the biases and to x is 0 (almost
+ * everywhere, as torch's autograd finds too). The GRU kind is refused with
+ * GRUGAN_E_UNSUPPORTED. Fails with GRUGAN_E_STATE when no forward preceded
+ * it, GRUGAN_E_RANGE for a scale that is not finite and >= 0,
+ * GRUGAN_E_NONFINITE for NaN/Inf weights (when checks are on) or a penalty
+ * beyond the float range (no gradient changed then). It keeps the forward,
+ * so backward may be called before or after it.
+ */
+GRUGAN_API int grugan_discriminator_penalty(grugan_discriminator *disc, int kind, float scale,
+                                            const float *weights, float *value,
+                                            float *input_grad, int flags);
+
 /* ------------------------------------------------------------------------- */
 /* Losses                                                                    */
 /* ------------------------------------------------------------------------- */
