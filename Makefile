@@ -251,7 +251,8 @@ docs:
 	fi
 
 # ---- benchmark (docs/PERFORMANCE.md); BENCH_ARGS go to bench/run.sh ----------
-# One program per bench/*.c: build/gru_bench (GRU), build/gan_bench (GAN step).
+# One program per bench/*.c: build/gru_bench (GRU), build/gan_bench (GAN step),
+# build/penalty_bench (gradient penalties).
 BENCH_BINS := $(BENCH_SRC:bench/%.c=build/%)
 
 $(BENCH_BINS): build/%: bench/%.c include/grugan.h $(STATIC)
