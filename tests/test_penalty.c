@@ -427,7 +427,8 @@ START_TEST(failures_are_refused_with_a_message)
     grugan_discriminator_config gc = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
     grugan_params *p = grugan_discriminator_params(d);
     const size_t n = grugan_params_num_scalars(p);
-    float x[12] = {0}, logits[2], v = 42.0f, bad[2] = {1.0f, NAN}, *before = falloc(n);
+    float x[24] = {0}, logits[2], gru_logits[12], v = 42.0f, bad[2] = {1.0f, NAN};
+    float *before = falloc(n);
     float *after = falloc(n);
 
     EXPECT_FAIL(d, grugan_discriminator_penalty(d, 0, 1.0f, NULL, &v, NULL, 0), GRUGAN_E_STATE);
@@ -460,7 +461,7 @@ START_TEST(failures_are_refused_with_a_message)
     gc.hidden_size = 3;
     gc.num_layers = 1;
     ck_assert_int_eq(grugan_discriminator_create(NULL, &gc, &gru, NULL), GRUGAN_OK);
-    ck_assert_int_eq(grugan_discriminator_forward(gru, 2, 6, x, NULL, NULL, x), GRUGAN_OK);
+    ck_assert_int_eq(grugan_discriminator_forward(gru, 2, 6, x, NULL, NULL, gru_logits), GRUGAN_OK);
     EXPECT_FAIL(gru, grugan_discriminator_penalty(gru, 0, 1.0f, NULL, &v, NULL, 0),
                 GRUGAN_E_UNSUPPORTED);
     grugan_discriminator_free(gru);
