@@ -269,7 +269,8 @@ docs:
 
 # ---- benchmark (docs/PERFORMANCE.md); BENCH_ARGS go to bench/run.sh ----------
 # One program per bench/*.c: build/gru_bench (GRU), build/gan_bench (GAN step),
-# build/fma_peak (the FMA throughput the figures are compared with).
+# build/fma_peak (the FMA throughput the figures are compared with),
+# build/penalty_bench (gradient penalties).
 BENCH_BINS := $(BENCH_SRC:bench/%.c=build/%)
 
 $(BENCH_BINS): build/%: bench/%.c include/grugan.h $(STATIC)

@@ -2,7 +2,7 @@
 # run.sh - libgrugan's GRU against torch.nn.GRU, and a GAN training iteration
 # against the same iteration in PyTorch, on this machine (make bench).
 #
-#   sh bench/run.sh [--no-torch] [--only gru|gan] [--config NAME[,NAME]]
+#   sh bench/run.sh [--no-torch] [--only gru|gan|penalty] [--config NAME[,NAME]]
 #                   [--threads 1,2] [--repeats N] [--min-time S] [--quick]
 #                   [--pin CPU]
 #
@@ -29,10 +29,20 @@
 # thread count as above; prints a table, then at the end one line per thread
 # count:
 #   gan config=timegan threads=1 step_ms=.. torch_step_ms=.. speedup=..
-# --repeats, --min-time and --quick apply to both sections, --config to the
-# GRU section only; --only runs one section.
 #
-# Before both, build/fma_peak (PEAK_BIN) measures the machine's FMA
+# Penalty section, last: build/penalty_bench (PENALTY_BENCH_BIN) times one
+# update of the CONV1D discriminator plain, with R1 and with WGAN-GP
+# (docs/gradient-penalties.md), then bench/torch_penalty.py the same with
+# torch.autograd.grad(create_graph=True), at 1 thread; prints both and one
+# line
+#   penalty config=timegan-conv threads=1 r1_cost=.. gp_cost=.. torch_r1_cost=..
+#       torch_gp_cost=.. speedup_r1=.. speedup_gp=..
+# (cost: a penalised update's time over a plain one's; target at most 3).
+# --repeats, --min-time and --quick apply to every section (--min-time not
+# to the penalty one), --config to the GRU section only; --only runs one
+# section.
+#
+# Before all, build/fma_peak (PEAK_BIN) measures the machine's FMA
 # throughput (AVX2 and AVX-512, per thread count, 1-thread runs pinned like
 # the others) and records the CPU model and BLIS's kernel class; every
 # libgrugan figure is then also given as the share of the best peak at its
@@ -41,19 +51,20 @@
 set -eu
 cd "$(dirname "$0")/.."
 : "${BENCH_BIN:=build/gru_bench}" "${GAN_BENCH_BIN:=build/gan_bench}" "${PYTHON:=/usr/bin/python3}"
-: "${PEAK_BIN:=build/fma_peak}"
+: "${PEAK_BIN:=build/fma_peak}" "${PENALTY_BENCH_BIN:=build/penalty_bench}"
 
 threads=1,2
 common=""
 gan_common=""
 peak_opts=""
+penalty_common=""
 use_torch=1
 only=""
 pin=""
 while [ $# -gt 0 ]; do
     case $1 in
     --no-torch) use_torch=0 ;;
-    --quick) common="$common $1"; gan_common="$gan_common $1"; peak_opts="--quick" ;;
+    --quick) common="$common $1"; gan_common="$gan_common $1"; peak_opts="--quick"; penalty_common="$1" ;;
     --threads)
         [ $# -ge 2 ] || { echo "run.sh: --threads needs a value" >&2; exit 2; }
         threads=$2; shift ;;
@@ -64,21 +75,26 @@ while [ $# -gt 0 ]; do
         pin=$2; shift ;;
     --only)
         [ $# -ge 2 ] || { echo "run.sh: --only needs a value" >&2; exit 2; }
-        case $2 in gru | gan) only=$2 ;; *) echo "run.sh: --only gru or gan" >&2; exit 2 ;; esac
+        case $2 in
+        gru | gan | penalty) only=$2 ;;
+        *) echo "run.sh: --only gru, gan or penalty" >&2; exit 2 ;;
+        esac
         shift ;;
     --config)
         [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
         common="$common $1 $2"; shift ;;
     --repeats | --min-time)
         [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
-        common="$common $1 $2"; gan_common="$gan_common $1 $2"; shift ;;
+        common="$common $1 $2"; gan_common="$gan_common $1 $2"
+        [ "$1" != --repeats ] || penalty_common="$penalty_common $1 $2"
+        shift ;;
     *) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
 done
-run_gru=1 run_gan=1
-[ "$only" != gan ] || run_gru=0
-[ "$only" != gru ] || run_gan=0
+run_gru=1 run_gan=1 run_penalty=1
+[ -z "$only" ] || { run_gru=0 run_gan=0 run_penalty=0; }
+case $only in gru) run_gru=1 ;; gan) run_gan=1 ;; penalty) run_penalty=1 ;; esac
 
 if [ "$run_gru" -eq 1 ] && [ ! -x "$BENCH_BIN" ]; then
     echo "run.sh: $BENCH_BIN not built (make build/gru_bench)" >&2
@@ -90,6 +106,11 @@ if [ "$run_gan" -eq 1 ] && [ ! -x "$GAN_BENCH_BIN" ]; then
 fi
 if [ ! -x "$PEAK_BIN" ]; then
     echo "run.sh: $PEAK_BIN not built (make build/fma_peak)" >&2
+    exit 1
+fi
+
+if [ "$run_penalty" -eq 1 ] && [ ! -x "$PENALTY_BENCH_BIN" ]; then
+    echo "run.sh: $PENALTY_BENCH_BIN not built (make build/penalty_bench)" >&2
     exit 1
 fi
 
@@ -306,10 +327,40 @@ END {
 }' "$tmp/gan_ours" "$tmp/gan_torch"
 }
 
+penalty_section() {
+echo "Gradient penalties: one update of the CONV1D discriminator (defaults, F=5, T=24, B=128,"
+echo "BCE, Adam), plain, with R1 and with WGAN-GP (bench/penalty_bench.c):"
+# shellcheck disable=SC2046,SC2086
+$(pinned 1) env -u BLIS_NUM_THREADS "$PENALTY_BENCH_BIN" --threads 1 $penalty_common \
+    >"$tmp/pen_ours"
+sed 's/^/  /' "$tmp/pen_ours"
+: >"$tmp/pen_torch"
+if [ -n "$no_torch" ]; then
+    echo "torch not available: comparison skipped ($no_torch)"
+else
+    echo "PyTorch, the same with torch.autograd.grad(create_graph=True): timing (threads 1) ..."
+    # shellcheck disable=SC2046,SC2086
+    $(pinned 1) env BLIS_NUM_THREADS=1 "$PYTHON" bench/torch_penalty.py --threads 1 \
+        $penalty_common >"$tmp/pen_torch" || : >"$tmp/pen_torch"
+    sed 's/^/  /' "$tmp/pen_torch"
+fi
+awk "$awk_lib"'
+FNR == 1 { file++ }
+file == 1 && $1 == "grugan_penalty" { p = field($0, "plain_ms"); r = field($0, "r1_ms"); g = field($0, "gp_ms") }
+file == 2 && $1 == "torch_penalty" { tp = field($0, "plain_ms"); tr = field($0, "r1_ms"); tg = field($0, "gp_ms") }
+END {
+    printf "penalty config=timegan-conv threads=1 r1_cost=%s gp_cost=%s torch_r1_cost=%s torch_gp_cost=%s speedup_r1=%s speedup_gp=%s\n", ratio(r, p), ratio(g, p), ratio(tr, tp), ratio(tg, tp), ratio(tr, r), ratio(tg, g)
+}' "$tmp/pen_ours" "$tmp/pen_torch"
+}
+
 if [ "$run_gru" -eq 1 ]; then
     gru_section
 fi
 if [ "$run_gan" -eq 1 ]; then
     [ "$run_gru" -eq 0 ] || echo ""
     gan_section
+fi
+if [ "$run_penalty" -eq 1 ]; then
+    [ "$run_gru" -eq 0 ] && [ "$run_gan" -eq 0 ] || echo ""
+    penalty_section
 fi

@@ -41,6 +41,8 @@ typedef struct options {
     double moment_matching;          /* the trainer's field: 0 default, negative off */
     double difference_matching;      /* likewise */
     double instance_noise;           /* likewise */
+    double gradient_penalty;         /* likewise */
+    double r1, r2;                   /* the trainer's r1_gamma, r2_gamma: 0 none */
 } options;
 
 static void usage(FILE *f)
@@ -61,8 +63,15 @@ static void usage(FILE *f)
         "  --noise Z          noise values per step (default: the number of features)\n"
         "  --disc KIND        discriminator: conv1d (default) or gru\n"
         "training:\n"
-        "  --loss KIND        bce (default), lsgan, wasserstein or hinge\n"
-        "  --d-steps K        discriminator updates per generator update (default 1)\n"
+        "  --loss KIND        bce (default), lsgan, wasserstein, hinge or wgan-gp\n"
+        "                     (wasserstein with a gradient penalty on interpolates)\n"
+        "  --d-steps K        discriminator updates per generator update (default 1,\n"
+        "                     5 with --loss wgan-gp)\n"
+        "  --gp LAMBDA        weight of the WGAN-GP gradient penalty, with any loss\n"
+        "                     (default 10 with --loss wgan-gp, none otherwise; 0: none)\n"
+        "  --r1 GAMMA         R1 penalty gamma/2 * mean ||grad D(real)||^2 (default 0: none)\n"
+        "  --r2 GAMMA         R2 penalty, the same on generated sequences (default 0: none)\n"
+        "                     (the penalties need --disc conv1d)\n"
         "  --moment-matching W  weight of the moment-matching term of the generator's\n"
         "                     loss (default: the library's, 100; 0: off)\n"
         "  --difference-matching W  weight of the difference-matching term of the\n"
@@ -81,7 +90,8 @@ static void usage(FILE *f)
         "  --lr-g X           generator learning rate, Adam (default 1e-3)\n"
         "  --lr-d X           discriminator learning rate, Adam (default 1e-3)\n"
         "  --threads K        threads, 1..256 (default 1)\n"
-        "  --seed X           seed of the weights, the noise and the batch order (default 1)\n"
+        "  --seed X           seed of the weights, the noise and the batch order (default 1)\n");
+    fprintf(f,
         "model selection (every estimate scores the generator against held-out windows;\n"
         "the best generator is what the checkpoint, --export and `sample` give):\n"
         "  --holdout H        share of the windows held out of training for it (default\n"
@@ -114,9 +124,10 @@ static int parse_options(int argc, char **argv, options *o)
 {
     static const char *const headers[] = {"auto", "yes", "no", NULL}; /* GRUGAN_CSV_HEADER_* */
     static const char *const discs[] = {"gru", "conv1d", NULL};       /* GRUGAN_DISC_* */
-    static const char *const losses[] = {"bce", "lsgan", "wasserstein", "hinge", NULL};
+    static const char *const losses[] = {"bce", "lsgan", "wasserstein", "hinge", "wgan-gp",
+                                         NULL}; /* GRUGAN_LOSS_* */
     o->seq_len = 24, o->stride = 1, o->hidden = 24, o->layers = 3, o->noise = 0;
-    o->d_steps = 1, o->steps = 200000, o->batch = 128, o->threads = 1, o->seed = 1;
+    o->d_steps = 0, o->steps = 200000, o->batch = 128, o->threads = 1, o->seed = 1;
     o->disc = GRUGAN_DISC_CONV1D; /* docs/QUALITY.md, "Real data" */
     o->minutes = -1, o->holdout = -1, o->patience = (unsigned long)-1; /* -1: the default */
     o->save_every = 0, o->lr_g = 1e-3, o->lr_d = 1e-3, o->clip_weights = -1;
@@ -158,6 +169,12 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--loss") == 0) bad = (o->loss = cli_name(v, losses)) < 0;
         else if (strcmp(a, "--d-steps") == 0) bad = cli_count(v, &o->d_steps) || !o->d_steps;
         else if (strcmp(a, "--clip-weights") == 0) bad = cli_real(v, &o->clip_weights);
+        else if (strcmp(a, "--gp") == 0) {
+            bad = cli_real(v, &o->gradient_penalty) || !(o->gradient_penalty >= 0);
+            if (!bad && o->gradient_penalty == 0) o->gradient_penalty = -1; /* off */
+        }
+        else if (strcmp(a, "--r1") == 0) bad = cli_real(v, &o->r1) || !(o->r1 >= 0);
+        else if (strcmp(a, "--r2") == 0) bad = cli_real(v, &o->r2) || !(o->r2 >= 0);
         else if (strcmp(a, "--instance-noise") == 0) {
             bad = cli_real(v, &o->instance_noise) || !(o->instance_noise >= 0);
             if (!bad && o->instance_noise == 0) o->instance_noise = -1; /* off */
@@ -383,6 +400,9 @@ int main(int argc, char **argv)
     tc.moment_matching = (float)o.moment_matching;
     tc.difference_matching = o.difference_matching;
     tc.instance_noise = (float)o.instance_noise;
+    tc.gradient_penalty = (float)o.gradient_penalty;
+    tc.r1_gamma = (float)o.r1;
+    tc.r2_gamma = (float)o.r2;
     tc.max_seconds = 60.0 * o.minutes;
     tc.select_every = o.no_selection ? -1 : (int64_t)o.select_every;
     tc.patience = o.patience == (unsigned long)-1 ? 0 : o.patience == 0 ? -1 : (int64_t)o.patience;

@@ -645,6 +645,37 @@ GRUGAN_API int grugan_discriminator_features(const grugan_discriminator *disc, f
 GRUGAN_API int grugan_discriminator_backward(grugan_discriminator *disc, const float *d_logits,
                                              const float *d_features, float *d_x, int flags);
 
+#define GRUGAN_PENALTY_SQUARED_NORM 0 /**< R1, R2: phi(g) = ||g||^2 */
+#define GRUGAN_PENALTY_UNIT_NORM    1 /**< WGAN-GP: phi(g) = (||g|| - 1)^2 */
+
+/**
+ * Gradient penalty of the last forward (R1, R2, WGAN-GP), its value and its
+ * gradient with respect to every parameter.
+ *   g_b       = d (sum_j weights[b, j] logits[b, j]) / d x_b       (T, F)
+ *   value     = scale / B * sum_b phi(g_b), phi of `kind` (GRUGAN_PENALTY_*)
+ * Pointers and flags:
+ *   weights    (B, logit_count) or NULL (every weight 1)
+ *   value      receives the penalty
+ *   input_grad (B, T, F) or NULL: receives g
+ *   flags      GRUGAN_BACKWARD_PARAMS: d value / d parameters is ADDED to
+ *              the gradients (the backward of the backward, computed
+ *              exactly); GRUGAN_BACKWARD_INPUT_ONLY: only value and
+ *              input_grad, the gradients untouched
+ * The condition columns are not penalised. For R1 with gamma, pass the real
+ * sequences and scale gamma / 2; for WGAN-GP, interpolates and scale lambda
+ * (docs/gradient-penalties.md). The CONV1D kind is piecewise linear, so the
+ * penalty's gradient with respect to the biases and to x is 0 (almost
+ * everywhere, as torch's autograd finds too). The GRU kind is refused with
+ * GRUGAN_E_UNSUPPORTED. Fails with GRUGAN_E_STATE when no forward preceded
+ * it, GRUGAN_E_RANGE for a scale that is not finite and >= 0,
+ * GRUGAN_E_NONFINITE for NaN/Inf weights (when checks are on) or a penalty
+ * beyond the float range (no gradient changed then). It keeps the forward,
+ * so backward may be called before or after it.
+ */
+GRUGAN_API int grugan_discriminator_penalty(grugan_discriminator *disc, int kind, float scale,
+                                            const float *weights, float *value,
+                                            float *input_grad, int flags);
+
 /* ------------------------------------------------------------------------- */
 /* Losses                                                                    */
 /* ------------------------------------------------------------------------- */
@@ -653,6 +684,10 @@ GRUGAN_API int grugan_discriminator_backward(grugan_discriminator *disc, const f
 #define GRUGAN_LOSS_LSGAN       1 /**< least squares: targets 1 (real) and 0 (fake) */
 #define GRUGAN_LOSS_WASSERSTEIN 2 /**< critic: mean(fake) - mean(real); generator: -mean(fake) */
 #define GRUGAN_LOSS_HINGE       3 /**< relu(1 - real), relu(1 + fake); generator: -mean(fake) */
+#define GRUGAN_LOSS_WGAN_GP     4 /**< the Wasserstein loss (grugan_loss computes it as
+                                       GRUGAN_LOSS_WASSERSTEIN); the trainer adds a gradient
+                                       penalty on interpolates (lambda 10) and takes 5
+                                       discriminator updates per step by default */
 
 #define GRUGAN_TARGET_REAL      0 /**< discriminator on real data */
 #define GRUGAN_TARGET_FAKE      1 /**< discriminator on generated data */
@@ -678,7 +713,7 @@ GRUGAN_API int grugan_discriminator_backward(grugan_discriminator *disc, const f
  *                accurate for every finite logit (real at l = 80 gives e^-80)
  *   LSGAN        real 0.5 (l - 1)^2, fake 0.5 l^2, generator 0.5 (l - 1)^2
  *   WASSERSTEIN  real -l, fake l, generator -l (the critic's loss is the sum
- *                of its real and fake calls)
+ *                of its real and fake calls); WGAN_GP gives the same
  *   HINGE        real relu(1 - l), fake relu(1 + l), generator -l; relu has
  *                gradient 0 at 0, as in torch
  * Computed in double, sums in a fixed order. There is no handle, so failures
@@ -1111,6 +1146,14 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * label smoothing, no feature matching) are the settings that trained best
  * (docs/QUALITY.md, "Training on Sines").
  *
+ * Gradient penalties (gradient_penalty, r1_gamma, r2_gamma;
+ * docs/gradient-penalties.md) need a CONV1D discriminator (a GRU one is
+ * refused with GRUGAN_E_UNSUPPORTED). R1 and R2 act on the update's real and
+ * generated rows as the discriminator saw them; WGAN-GP on a second forward
+ * of B interpolates of those rows, whose weights e are drawn from Philox
+ * keyed by (the generator's seed, the update), so a resumed run draws the
+ * same. Their gradients add to the loss's before clipping and the update.
+ *
  * Model selection (on by default; select_every negative switches it off): a
  * GAN's generator keeps moving until the end, so the last one is rarely the
  * best. Every select_every steps the trainer makes a quick quality estimate
@@ -1139,7 +1182,8 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
 typedef struct grugan_trainer_config {
     size_t struct_size;       /**< use GRUGAN_TRAINER_CONFIG_INIT */
     int32_t loss;             /**< GRUGAN_LOSS_* (0: BCE) */
-    size_t d_steps;           /**< discriminator updates per step; 0: 1 */
+    size_t d_steps;           /**< discriminator updates per step; 0: 1 (5 with
+                                   GRUGAN_LOSS_WGAN_GP) */
     size_t batch_size;        /**< B; 0: 128 (at most the dataset's size) */
     uint64_t total_steps;     /**< steps of grugan_trainer_run; 0: from epochs */
     uint64_t epochs;          /**< if total_steps is 0: run this many epochs of the
@@ -1181,12 +1225,21 @@ typedef struct grugan_trainer_config {
                                    (docs/QUALITY.md, "Difference matching"). A double,
                                    not a float: a float would sit in the padding of the
                                    struct before it, which older callers leave undefined */
+    float gradient_penalty;   /**< WGAN-GP's lambda: the discriminator's loss adds
+                                   lambda * mean (||grad_x D(x_hat)|| - 1)^2 over
+                                   interpolates x_hat = e x_real + (1 - e) x_fake,
+                                   e ~ U(0, 1) per sequence; usable with every loss; 0: the
+                                   default, 10 with GRUGAN_LOSS_WGAN_GP and none otherwise;
+                                   negative: none */
+    float r1_gamma;           /**< R1: the discriminator's loss adds
+                                   gamma / 2 * mean ||grad_x D(x_real)||^2; 0: none */
+    float r2_gamma;           /**< R2: likewise on the generated sequences; 0: none */
 } grugan_trainer_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_TRAINER_CONFIG_INIT \
     { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, \
-      0.0, 0, 0, 0.0f, 0.0 }
+      0.0, 0, 0, 0.0f, 0.0, 0.0f, 0.0f, 0.0f }
 
 /** Why training is finished (grugan_progress.finished). */
 #define GRUGAN_FINISHED_NO       0 /**< not finished */
@@ -1200,7 +1253,8 @@ typedef struct grugan_progress {
     uint64_t step;             /**< steps done (generator updates) */
     uint64_t epoch;            /**< epoch of the last real minibatch */
     uint64_t total_steps;      /**< steps grugan_trainer_run aims for */
-    float d_loss;              /**< discriminator loss of the last update (real + fake) */
+    float d_loss;              /**< discriminator loss of the last update (real + fake
+                                    + the gradient penalties) */
     float g_loss;              /**< generator loss of the last update */
     float d_real;              /**< mean D(real): sigmoid of the logits for BCE, raw otherwise */
     float d_fake;              /**< mean D(fake), likewise */

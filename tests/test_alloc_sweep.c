@@ -163,14 +163,29 @@ static grugan_trainer_config trainer_config(void)
     return tc;
 }
 
-/* ctx, conditioned dataset, generator, GRU discriminator, optimizers and,
- * with `trainer`, the trainer. */
-static void make_world(fixture *fx, bool trainer)
+/* The trainer configuration with every gradient penalty on (WGAN-GP, R1, R2;
+ * they need a CONV1D discriminator). */
+static grugan_trainer_config penalised_trainer_config(void)
 {
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    tc.batch_size = B;
+    tc.loss = GRUGAN_LOSS_WGAN_GP;
+    tc.d_steps = 2;
+    tc.r1_gamma = 1.0f;
+    tc.r2_gamma = 0.5f;
+    return tc;
+}
+
+/* ctx, dataset, generator, a discriminator of `kind`, optimizers and, with
+ * `trainer`, the trainer of configuration tc. With the GRU discriminator the
+ * dataset has conditions and varying lengths; the CONV1D one takes neither. */
+static void make_world_of(fixture *fx, bool trainer, int kind, grugan_trainer_config tc)
+{
+    const bool gru = kind == GRUGAN_DISC_GRU;
     grugan_error err;
-    fx->data = make_dataset(fx->ctx, fx, true);
-    fx->gen = make_generator(fx->ctx, C);
-    fx->disc = make_discriminator(fx->ctx, GRUGAN_DISC_GRU, C);
+    fx->data = make_dataset(fx->ctx, fx, gru);
+    fx->gen = make_generator(fx->ctx, gru ? C : 0);
+    fx->disc = make_discriminator(fx->ctx, kind, gru ? C : 0);
     ck_assert_int_eq(grugan_optimizer_create(fx->ctx, NULL, grugan_generator_params(fx->gen),
                                              &fx->gen_opt, &err),
                      GRUGAN_OK);
@@ -178,11 +193,16 @@ static void make_world(fixture *fx, bool trainer)
                                              &fx->disc_opt, &err),
                      GRUGAN_OK);
     if (trainer) {
-        grugan_trainer_config tc = trainer_config();
         ck_assert_msg(grugan_trainer_create(fx->ctx, &tc, fx->gen, fx->disc, fx->gen_opt,
                                             fx->disc_opt, fx->data, &fx->tr, &err) == GRUGAN_OK,
                       "%s", err.message);
     }
+}
+
+/* The same with the GRU discriminator and trainer_config. */
+static void make_world(fixture *fx, bool trainer)
+{
+    make_world_of(fx, trainer, GRUGAN_DISC_GRU, trainer_config());
 }
 
 /* Both models' parameters and optimizer states, flat, into a new array. */
@@ -816,6 +836,27 @@ static void setup_world(fixture *fx)
     fx->before = world_state(fx, &fx->before_n);
 }
 
+static void setup_world_penalised(fixture *fx)
+{
+    make_world_of(fx, true, GRUGAN_DISC_CONV1D, penalised_trainer_config());
+    fx->before = world_state(fx, &fx->before_n);
+}
+
+static void setup_world_penalised_without_trainer(fixture *fx)
+{
+    make_world_of(fx, false, GRUGAN_DISC_CONV1D, penalised_trainer_config());
+}
+
+static int run_trainer_create_penalised(fixture *fx)
+{
+    grugan_trainer_config tc = penalised_trainer_config();
+    grugan_trainer *t = (grugan_trainer *)fx;
+    grugan_error err;
+    const int rc = grugan_trainer_create(fx->ctx, &tc, fx->gen, fx->disc, fx->gen_opt,
+                                         fx->disc_opt, fx->data, &t, &err);
+    return created(fx, rc, t, &err, free_trainer);
+}
+
 static int run_trainer_steps(fixture *fx)
 {
     int rc = GRUGAN_OK;
@@ -1221,6 +1262,10 @@ static const workflow WORKFLOWS[] = {
      recover_disc, false, true, false},
     {"trainer: 3 steps", setup_world, run_trainer_steps, recover_trainer_steps, false, false,
      false},
+    {"trainer create (penalties)", setup_world_penalised_without_trainer,
+     run_trainer_create_penalised, NULL, true, true, false},
+    {"trainer: 3 steps (penalties)", setup_world_penalised, run_trainer_steps,
+     recover_trainer_steps, false, false, false},
     {"trainer: 3 steps after the first", setup_world_after_a_step, run_trainer_steps, NULL, false,
      false, true},
     {"optimizer clip + step", setup_world, run_optimizer_step, NULL, false, false, true},

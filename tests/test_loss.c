@@ -302,7 +302,7 @@ START_TEST(bad_loss_arguments_are_refused_and_nothing_written)
     BAD(grugan_loss(0, 0, 3, 4, NULL, NULL, 0.0f, &value, d), GRUGAN_E_INVALID);
     BAD(grugan_loss(0, 0, 3, 4, logits, NULL, 0.0f, NULL, d), GRUGAN_E_INVALID);
     BAD(grugan_loss(-1, 0, 3, 4, logits, NULL, 0.0f, &value, d), GRUGAN_E_INVALID);
-    BAD(grugan_loss(4, 0, 3, 4, logits, NULL, 0.0f, &value, d), GRUGAN_E_INVALID);
+    BAD(grugan_loss(5, 0, 3, 4, logits, NULL, 0.0f, &value, d), GRUGAN_E_INVALID);
     BAD(grugan_loss(0, -1, 3, 4, logits, NULL, 0.0f, &value, d), GRUGAN_E_INVALID);
     BAD(grugan_loss(0, 3, 3, 4, logits, NULL, 0.0f, &value, d), GRUGAN_E_INVALID);
     BAD(grugan_loss(0, 0, 0, 4, logits, NULL, 0.0f, &value, d), GRUGAN_E_SIZE);
@@ -575,6 +575,26 @@ START_TEST(difference_matching_matches_reference_and_finite_differences)
 }
 END_TEST
 
+/* GRUGAN_LOSS_WGAN_GP is the Wasserstein loss, bit for bit, for every target
+ * (its penalty is the trainer's). */
+START_TEST(wgan_gp_loss_is_the_wasserstein_loss)
+{
+    const float logits[6] = {-2.5f, 0.0f, 1.25f, 3.0f, -0.5f, 7.0f};
+    const size_t lengths[2] = {3, 1};
+    for (int target = GRUGAN_TARGET_REAL; target <= GRUGAN_TARGET_GENERATOR; target++) {
+        float v1 = 0.0f, v2 = 1.0f, d1[6], d2[6];
+        ck_assert_int_eq(grugan_loss(GRUGAN_LOSS_WASSERSTEIN, target, 2, 3, logits, lengths,
+                                     0.0f, &v1, d1),
+                         GRUGAN_OK);
+        ck_assert_int_eq(grugan_loss(GRUGAN_LOSS_WGAN_GP, target, 2, 3, logits, lengths, 0.0f,
+                                     &v2, d2),
+                         GRUGAN_OK);
+        ck_assert(memcmp(&v1, &v2, sizeof v1) == 0);
+        ck_assert(memcmp(d1, d2, sizeof d1) == 0);
+    }
+}
+END_TEST
+
 Suite *suite_loss(void)
 {
     Suite *s = suite_create("loss");
@@ -584,6 +604,7 @@ Suite *suite_loss(void)
     tcase_add_loop_test(tc, loss_gradient_matches_finite_differences, 0, 4 * 3);
     tcase_add_test(tc, extreme_logits_are_finite_and_accurate);
     tcase_add_test(tc, bad_loss_arguments_are_refused_and_nothing_written);
+    tcase_add_test(tc, wgan_gp_loss_is_the_wasserstein_loss);
     tcase_add_test(tc, feature_matching_matches_reference_and_finite_differences);
     tcase_add_test(tc, bad_feature_matching_arguments_are_refused);
     tcase_add_test(tc, moment_matching_matches_reference_and_finite_differences);

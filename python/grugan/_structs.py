@@ -66,7 +66,8 @@ class TrainerConfig(Structure):
                 ("nonfinite_policy", c_int32), ("threads", c_int32),
                 ("moment_matching", c_float), ("max_seconds", c_double),
                 ("select_every", c_int64), ("patience", c_int64),
-                ("instance_noise", c_float), ("difference_matching", c_double)]
+                ("instance_noise", c_float), ("difference_matching", c_double),
+                ("gradient_penalty", c_float), ("r1_gamma", c_float), ("r2_gamma", c_float)]
     _names_ = {"loss": K.LOSSES, "nonfinite_policy": K.NONFINITE_POLICIES}
 
 

@@ -53,6 +53,7 @@ LOSS_BCE = 0
 LOSS_LSGAN = 1
 LOSS_WASSERSTEIN = 2
 LOSS_HINGE = 3
+LOSS_WGAN_GP = 4
 
 OPT_ADAM = 0
 OPT_ADAMW = 1
@@ -88,7 +89,7 @@ NOISE_KINDS = {"normal": NOISE_NORMAL, "uniform": NOISE_UNIFORM}
 DISCRIMINATOR_KINDS = {"gru": DISC_GRU, "conv1d": DISC_CONV1D}
 LOGITS = {"per_step": LOGITS_PER_STEP, "final": LOGITS_FINAL}
 LOSSES = {"bce": LOSS_BCE, "lsgan": LOSS_LSGAN, "wasserstein": LOSS_WASSERSTEIN,
-          "hinge": LOSS_HINGE}
+          "hinge": LOSS_HINGE, "wgan-gp": LOSS_WGAN_GP}
 OPTIMIZER_KINDS = {"adam": OPT_ADAM, "adamw": OPT_ADAMW, "sgd": OPT_SGD, "rmsprop": OPT_RMSPROP}
 SCALINGS = {"minmax": SCALE_MINMAX, "minmax_sym": SCALE_MINMAX_SYM, "none": SCALE_NONE}
 CSV_HEADERS = {"auto": CSV_HEADER_AUTO, "yes": CSV_HEADER_YES, "no": CSV_HEADER_NO}

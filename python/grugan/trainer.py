@@ -73,7 +73,7 @@ class Trainer(Handle):
         label_smoothing, clip_grad_norm, clip_weights, feature_matching,
         nonfinite_policy ("stop", "skip"), threads, moment_matching, max_seconds (time
         budget), select_every and patience (model selection and early stopping),
-        instance_noise, difference_matching; absent or 0: the library's default, negative switches a
+        instance_noise, difference_matching, gradient_penalty, r1_gamma, r2_gamma; absent or 0: the library's default, negative switches a
         default-on setting off. callback: see the callback property."""
         c = S.make_config(S.TrainerConfig, **config)
         handles = (generator, discriminator, generator_optimizer, discriminator_optimizer,

@@ -19,6 +19,7 @@ enum {
     GRUGAN__RNG_SHUFFLE = 3, /* minibatch order */
     GRUGAN__RNG_SPLIT = 4,   /* train/test splits of the metrics */
     GRUGAN__RNG_INSTANCE = 5, /* the trainer's instance noise */
+    GRUGAN__RNG_INTERPOLATE = 6, /* the trainer's WGAN-GP interpolates */
     GRUGAN__RNG_TEST = 99    /* for the library's own tests */
 };
 

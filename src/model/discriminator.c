@@ -25,6 +25,7 @@
  * streams: model/model_util.h.
  */
 #include "core/core.h"
+#include "model/discriminator_internal.h"
 #include "model/model_util.h"
 #include "model/params.h"
 #include "nn/activation.h"
@@ -34,64 +35,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-/* Most convolutions of a CONV1D discriminator. */
-#define MAX_CONV 64
-
-typedef struct conv_layer {
-    size_t c_in, t_in, t_out; /* input channels and steps, output steps */
-    size_t w, b;              /* offsets of conv.{k}.weight and conv.{k}.bias */
-} conv_layer;
-
-struct grugan_discriminator {
-    grugan__object obj;
-    grugan_discriminator_config config; /* as created, defaults resolved */
-    int kind;
-    size_t F, C, I;
-    int threads;
-    int check_finite;
-    grugan__params params;
-    size_t head_w, head_b; /* offsets of head.weight and head.bias */
-    size_t feat_in;        /* inputs of the head: D*H (GRU) or T_out * ch (CONV1D) */
-
-    /* GRU kind */
-    grugan__gru_shape shape;
-    grugan__gru_net net;
-    bool per_step;
-
-    /* CONV1D kind */
-    size_t T, n_conv, ch, K, S, P;
-    float slope;
-    conv_layer conv[MAX_CONV];
-    size_t scratch_per_seq; /* im2col floats per sequence, largest layer */
-    size_t act_per_seq;     /* floats of every a_k of one sequence */
-    size_t wide_per_seq;    /* largest T_k * C_k of one sequence (k = input too) */
-
-    /* Workspace for cap_batch x cap_steps. */
-    size_t cap_batch, cap_steps;
-    float *ws;
-    float *x_in;   /* (B, T, I) */
-    float *dx_in;  /* (B, T, I) */
-    float *feat;   /* GRU per-step: (B, T, DH) outputs; final: (B, DH); conv: (B, feat_in) */
-    float *dfeat;  /* same shape as feat */
-    float *dlog;   /* (B, T) masked d_logits (GRU per-step) */
-    float *hn;     /* (L*D, B, H) final states (GRU) */
-    float *dhn;    /* (L*D, B, H) */
-    float *acts;   /* conv: a_0, a_1, ... each (B, T_{k+1}, ch) */
-    float *scratch; /* conv: (B, scratch_per_seq) */
-    float *dbuf[2]; /* conv: 2 x (B, wide_per_seq) */
-    bool have_forward;
-    size_t batch, steps;
-};
-
-#define DISC_FAIL(d, code, ...) grugan__fail((grugan__object *)&(d)->obj, (code), __VA_ARGS__)
-
-/* Refuses NULL or foreign handles; clears the message of a good one. */
-#define CHECK_DISC(d)                                                                         \
-    do {                                                                                      \
-        if (!grugan__object_is((d), GRUGAN__MAGIC_DISCRIMINATOR)) return GRUGAN_E_INVALID;    \
-        grugan__clear((grugan__object *)&(d)->obj);                                           \
-    } while (0)
 
 /* ---- creation ------------------------------------------------------------- */
 
@@ -432,18 +375,18 @@ size_t grugan_discriminator_feature_count(const grugan_discriminator *disc, size
 
 /* Floats of every workspace buffer for (B, T), in layout order; false on
  * overflow. */
-static bool workspace_sizes(const grugan_discriminator *d, size_t B, size_t T, size_t sizes[10])
+static bool workspace_sizes(const grugan_discriminator *d, size_t B, size_t T, size_t sizes[11])
 {
     size_t rows, feat_per_seq = features_per_seq(d, T), ld = 0;
-    memset(sizes, 0, 10 * sizeof *sizes);
+    memset(sizes, 0, 11 * sizeof *sizes);
     if (feat_per_seq == 0 || !grugan__mul_size(B, T, &rows) ||
         !grugan__mul_size(rows, d->I, &sizes[0]) || /* x_in */
         !grugan__mul_size(rows, d->I, &sizes[1]) || /* dx_in */
         !grugan__mul_size(B, feat_per_seq, &sizes[2]) || /* feat */
         !grugan__mul_size(B, feat_per_seq, &sizes[3]))   /* dfeat */
         return false;
+    sizes[4] = rows; /* dlog; the CONV1D kind's penalties keep their weights there */
     if (d->kind == GRUGAN_DISC_GRU) {
-        sizes[4] = rows; /* dlog */
         if (!grugan__mul_size(d->shape.layers, d->shape.dirs, &ld) ||
             !grugan__mul3_size(ld, B, d->shape.hidden, &sizes[5]) || /* hn */
             !grugan__mul3_size(ld, B, d->shape.hidden, &sizes[6]))   /* dhn */
@@ -451,7 +394,8 @@ static bool workspace_sizes(const grugan_discriminator *d, size_t B, size_t T, s
     } else {
         if (!grugan__mul_size(B, d->act_per_seq, &sizes[7]) ||      /* acts */
             !grugan__mul_size(B, d->scratch_per_seq, &sizes[8]) ||  /* scratch */
-            !grugan__mul3_size(2, B, d->wide_per_seq, &sizes[9]))   /* dbuf */
+            !grugan__mul3_size(2, B, d->wide_per_seq, &sizes[9]) || /* dbuf */
+            !grugan__mul_size(B, d->act_per_seq, &sizes[10]))       /* dz */
             return false;
     }
     return true;
@@ -462,7 +406,7 @@ static bool workspace_sizes(const grugan_discriminator *d, size_t B, size_t T, s
  * only grows when this one does. */
 static int reserve(grugan_discriminator *d, size_t batch, size_t steps)
 {
-    size_t B = batch, T = steps, sizes[10], total = 0;
+    size_t B = batch, T = steps, sizes[11], total = 0;
     float *p;
     if (B < d->cap_batch) B = d->cap_batch;
     if (T < d->cap_steps) T = d->cap_steps;
@@ -470,7 +414,7 @@ static int reserve(grugan_discriminator *d, size_t batch, size_t steps)
         return DISC_FAIL(d, GRUGAN_E_SIZE,
                          "batch %zu x steps %zu is too large for this discriminator", batch,
                          steps);
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 11; i++)
         if (!grugan__add_size(total, sizes[i], &total))
             return DISC_FAIL(d, GRUGAN_E_SIZE,
                              "batch %zu x steps %zu is too large for this discriminator", batch,
@@ -510,7 +454,8 @@ static int reserve(grugan_discriminator *d, size_t batch, size_t steps)
     d->acts = p; p += sizes[7];
     d->scratch = p; p += sizes[8];
     d->dbuf[0] = p; p += sizes[9] / 2;
-    d->dbuf[1] = p;
+    d->dbuf[1] = p; p += sizes[9] / 2;
+    d->dz = p;
     d->cap_batch = B;
     d->cap_steps = T;
     return GRUGAN_OK;
@@ -524,27 +469,6 @@ static int check_finite(grugan_discriminator *d, const float *a, size_t count, c
     if (d->check_finite && a && !grugan__all_finite(a, count))
         return DISC_FAIL(d, GRUGAN_E_NONFINITE, "%s contains NaN or Inf", what);
     return GRUGAN_OK;
-}
-
-static grugan__conv1d_shape conv_shape(const grugan_discriminator *d, size_t k, size_t B)
-{
-    grugan__conv1d_shape s;
-    s.B = B;
-    s.T = d->conv[k].t_in;
-    s.C_in = d->conv[k].c_in;
-    s.C_out = d->ch;
-    s.K = d->K;
-    s.S = d->S;
-    s.P = d->P;
-    return s;
-}
-
-/* a_k of a batch B inside the acts buffer. */
-static float *act_of(const grugan_discriminator *d, size_t k, size_t B)
-{
-    float *a = d->acts;
-    for (size_t j = 0; j < k; j++) a += B * d->conv[j].t_out * d->ch;
-    return a;
 }
 
 static void forward_gru(grugan_discriminator *d, size_t B, size_t T, const size_t *lengths,
@@ -578,8 +502,8 @@ static void forward_conv(grugan_discriminator *d, size_t B, float *logits)
     const float *in = d->x_in;
     float *a = NULL;
     for (size_t k = 0; k < d->n_conv; k++) {
-        const grugan__conv1d_shape s = conv_shape(d, k, B);
-        a = act_of(d, k, B);
+        const grugan__conv1d_shape s = grugan__disc_conv_shape(d, k, B);
+        a = grugan__disc_act(d, k, B);
         grugan__conv1d_forward(a, d->scratch, in, v + d->conv[k].w, v + d->conv[k].b, &s,
                                d->threads);
         grugan__leaky_relu_forward(a, a, d->slope, B * d->conv[k].t_out * d->ch, d->threads);
@@ -729,8 +653,8 @@ static void backward_conv(grugan_discriminator *d, const float *d_logits,
             for (size_t c = 0; c < d->ch; c++)
                 da[(b * T_out + t) * d->ch + c] = d->dfeat[b * d->feat_in + c * T_out + t];
     for (size_t k = d->n_conv; k-- > 0;) {
-        const grugan__conv1d_shape s = conv_shape(d, k, B);
-        const float *a = act_of(d, k, B), *in = k ? act_of(d, k - 1, B) : d->x_in;
+        const grugan__conv1d_shape s = grugan__disc_conv_shape(d, k, B);
+        const float *a = grugan__disc_act(d, k, B), *in = k ? grugan__disc_act(d, k - 1, B) : d->x_in;
         float *din = k ? dnext : dx;
         /* through the leaky ReLU (slope >= 0: from its output), then the conv */
         grugan__leaky_relu_backward(da, da, a, d->slope, B * d->conv[k].t_out * d->ch, 0,

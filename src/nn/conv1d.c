@@ -176,3 +176,19 @@ void grugan__conv1d_backward(float *dx, float *dW, float *dbias, float *scratch,
                             GRUGAN__NN_INPUT_ONLY, threads);
     col2im(dx, scratch, s, T_out, accumulate, threads);
 }
+
+void grugan__conv1d_input_grad_backward(float *ddy, float *dW, float *scratch, const float *u,
+                                        const float *dy, const float *W,
+                                        const grugan__conv1d_shape *s, int threads)
+{
+    const size_t T_out = grugan__conv1d_out_len(s), rows = s->B * T_out;
+    const float *cols = u;
+
+    if (!is_pointwise(s)) {
+        im2col(scratch, u, s, T_out, threads);
+        cols = scratch;
+    }
+    /* dW += dy^T cols, ddy = cols W^T: cols (B*T_out, C_in*K) */
+    grugan__linear_input_grad_backward(ddy, dW, cols, dy, W, rows, s->C_in * s->K, s->C_out,
+                                       threads);
+}

@@ -84,3 +84,26 @@ void grugan__conv1d_backward(float *dx, float *dW, float *dbias, float *scratch,
                              const grugan__conv1d_shape *s, int flags, int threads);
 
 #endif
+
+/*
+ * The backward of grugan__conv1d_backward's input gradient, for penalties on
+ * dx (docs/gradient-penalties.md). The first backward gave
+ * dx = col2im(dy W); col2im is the adjoint of im2col, so for a scalar
+ * S = <u, dx> with u = dS/d(dx) held fixed, S = <im2col(u), dy W> and
+ *   dS/dW  = dy^T im2col(u)        (C_out, C_in*K)  accumulated into dW
+ *   dS/ddy = im2col(u) W^T         (B*T_out, C_out) overwritten into ddy:
+ *            the convolution of u without the bias
+ * The bias has no part in dx, so it gets nothing. One im2col of u feeds both
+ * products. Pointers:
+ *   ddy     (B, T_out, C_out) or NULL
+ *   dW      (C_out, C_in, K) or NULL
+ *   scratch (B * T_out, C_in * K), holds im2col(u) on return (untouched and
+ *           may be NULL for a pointwise convolution)
+ *   u       (B, T, C_in)
+ *   dy      (B, T_out, C_out), the first backward's dy (read only for dW)
+ *   W       (C_out, C_in, K)
+ * ddy must not overlap any other buffer.
+ */
+void grugan__conv1d_input_grad_backward(float *ddy, float *dW, float *scratch, const float *u,
+                                        const float *dy, const float *W,
+                                        const grugan__conv1d_shape *s, int threads);

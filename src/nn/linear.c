@@ -173,3 +173,13 @@ void grugan__linear_backward(float *dx, float *dW, float *db, const float *dy, c
         }
     }
 }
+
+void grugan__linear_input_grad_backward(float *ddy, float *dW, const float *u, const float *dy,
+                                        const float *W, size_t N, size_t in, size_t out,
+                                        int threads)
+{
+    /* dW (out, in) += dy^T u: the weight gradient of a forward whose input was u */
+    if (dW) grugan__linear_backward(NULL, dW, NULL, dy, u, NULL, N, in, out, 0, threads);
+    /* ddy (N, out) = u W^T */
+    if (ddy) grugan__linear_forward(ddy, u, W, NULL, N, in, out, threads);
+}

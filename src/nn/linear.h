@@ -67,3 +67,20 @@ void grugan__colsum_accumulate(float *sums, const float *a, const float *w, size
                                size_t cols, int threads);
 
 #endif
+
+/*
+ * The backward of grugan__linear_backward's input gradient, for penalties on
+ * dx (docs/gradient-penalties.md). The first backward gave dx = dy W; for a
+ * scalar S = <u, dx> with u = dS/d(dx) held fixed:
+ *   dS/dW  = dy^T u          (out, in)   accumulated into dW
+ *   dS/ddy = u W^T           (N, out)    overwritten into ddy (a forward
+ *                                        product of u without the bias)
+ * The bias has no part in dx, so it gets nothing. Pointers:
+ *   ddy (N, out) or NULL     dW (out, in) or NULL
+ *   u   (N, in)              dy (N, out), the first backward's dy (read only
+ *                            for dW)              W (out, in)
+ * ddy must not overlap any other buffer.
+ */
+void grugan__linear_input_grad_backward(float *ddy, float *dW, const float *u, const float *dy,
+                                        const float *W, size_t N, size_t in, size_t out,
+                                        int threads);

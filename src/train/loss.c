@@ -75,7 +75,9 @@ int grugan_loss(int kind, int target, size_t batch, size_t per_seq, const float 
     size_t total, valid = 0;
 
     if (!logits || !value) return GRUGAN_E_INVALID;
-    if (kind < GRUGAN_LOSS_BCE || kind > GRUGAN_LOSS_HINGE) return GRUGAN_E_INVALID;
+    if (kind < GRUGAN_LOSS_BCE || kind > GRUGAN_LOSS_WGAN_GP) return GRUGAN_E_INVALID;
+    /* WGAN-GP is the Wasserstein loss; its penalty is the trainer's */
+    if (kind == GRUGAN_LOSS_WGAN_GP) kind = GRUGAN_LOSS_WASSERSTEIN;
     if (target < GRUGAN_TARGET_REAL || target > GRUGAN_TARGET_GENERATOR) return GRUGAN_E_INVALID;
     if (batch == 0 || per_seq == 0 || !grugan__mul_size(batch, per_seq, &total))
         return GRUGAN_E_SIZE;

@@ -38,6 +38,7 @@ static void release_buffers(grugan_trainer *tr)
 {
     const grugan_context *ctx = tr->obj.ctx;
     grugan__selection_release(tr);
+    grugan__penalties_release(tr);
     grugan__free(ctx, tr->x);
     grugan__free(ctx, tr->cond);
     grugan__free(ctx, tr->len);
@@ -94,7 +95,7 @@ static int allocate_buffers(grugan_trainer *tr)
 static int check_config(const grugan_context *ctx, const grugan_trainer_config *c,
                         grugan_error *err)
 {
-    if (c->loss < GRUGAN_LOSS_BCE || c->loss > GRUGAN_LOSS_HINGE)
+    if (c->loss < GRUGAN_LOSS_BCE || c->loss > GRUGAN_LOSS_WGAN_GP)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "loss %d is not a GRUGAN_LOSS_*",
                                  (int)c->loss);
     if (!(c->label_smoothing < 1.0f) || !isfinite(c->label_smoothing))
@@ -124,7 +125,7 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
                                  (int)c->threads);
     if (c->d_steps > 1000)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "d_steps %zu exceeds 1000", c->d_steps);
-    return GRUGAN_OK;
+    return grugan__penalties_check_config(ctx, c, err);
 }
 
 /* A weight of the configuration: 0 gives the default, a negative value 0
@@ -199,6 +200,7 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
         return grugan__error_set(c, err, GRUGAN_E_INVALID,
                                  "config.struct_size is wrong (use GRUGAN_TRAINER_CONFIG_INIT)");
     if ((rc = check_config(c, &cfg, err)) != GRUGAN_OK) return rc;
+    grugan__penalties_resolve(&cfg);
     if (!cfg.d_steps) cfg.d_steps = DEFAULT_D_STEPS;
     if (!cfg.batch_size) cfg.batch_size = DEFAULT_BATCH_SIZE;
     if (!cfg.epochs) cfg.epochs = 1;
@@ -258,6 +260,7 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
                                tr->B);
         goto fail;
     }
+    if ((rc = grugan__penalties_setup(tr, err)) != GRUGAN_OK) goto fail;
     if ((rc = grugan__selection_setup(tr, err)) != GRUGAN_OK) goto fail;
     if (cfg.threads > 0) {
         const double th = cfg.threads;
@@ -430,7 +433,9 @@ static int clip_and_update(grugan_trainer *tr, grugan_optimizer *opt, const char
 static int discriminator_update(grugan_trainer *tr, size_t k)
 {
     const size_t B = tr->B, seq = tr->T * tr->F, L = tr->logits;
-    float loss_real, loss_fake;
+    const uint64_t update = 2 * (tr->progress.step * tr->cfg.d_steps + k);
+    const float *seen;
+    float loss_real, loss_fake, penalty;
     bool updated;
     int rc;
 
@@ -443,10 +448,9 @@ static int discriminator_update(grugan_trainer *tr, size_t k)
     memcpy(tr->len + B, tr->len, B * sizeof(size_t));
     rc = grugan_generator_forward(tr->gen, B, tr->T, NULL, tr->cond, NULL, tr->x + B * seq);
     if (rc != GRUGAN_OK) return relay(tr, rc, "generator forward", grugan_generator_message(tr->gen));
-    rc = grugan_discriminator_forward(tr->disc, 2 * B, tr->T,
-                                      with_instance_noise(tr, 0, 2 * B, 2 * (tr->progress.step *
-                                                                             tr->cfg.d_steps + k)),
-                                      tr->cond, lengths_of(tr, 0), tr->logit);
+    seen = with_instance_noise(tr, 0, 2 * B, update);
+    rc = grugan_discriminator_forward(tr->disc, 2 * B, tr->T, seen, tr->cond, lengths_of(tr, 0),
+                                      tr->logit);
     if (rc != GRUGAN_OK)
         return relay(tr, rc, "discriminator forward", grugan_discriminator_message(tr->disc));
     rc = grugan_loss(tr->cfg.loss, GRUGAN_TARGET_REAL, B, L, tr->logit, lengths_of(tr, 0),
@@ -465,6 +469,10 @@ static int discriminator_update(grugan_trainer *tr, size_t k)
     rc = grugan_discriminator_backward(tr->disc, tr->d_logit, NULL, NULL, GRUGAN_BACKWARD_PARAMS);
     if (rc != GRUGAN_OK)
         return relay(tr, rc, "discriminator backward", grugan_discriminator_message(tr->disc));
+    rc = grugan__penalties_add(tr, seen, update, &penalty);
+    if (rc == GRUGAN_E_NONFINITE) return non_finite(tr, "a gradient penalty");
+    if (rc != GRUGAN_OK) return rc;
+    tr->progress.d_loss += penalty;
     rc = clip_and_update(tr, tr->disc_opt, "discriminator", &tr->progress.d_grad_norm, &updated);
     if (rc != GRUGAN_OK || !updated) return rc;
     if (tr->cfg.clip_weights > 0.0f)

@@ -35,6 +35,9 @@ struct grugan_trainer {
     float *xn;         /* (2B, T, F) what the discriminator sees with instance noise: x plus
                           noise; NULL without (the discriminator sees x) */
     uint64_t noise_seed; /* of the instance noise: the generator's seed */
+    float *penalty_w;  /* (2B) logit weights of R1/R2, then the interpolation weights
+                          (penalties.c); NULL without penalties */
+    float *penalty_x;  /* (B, T, F) WGAN-GP's interpolates; NULL without */
     bool lengths_vary; /* the last real batch had a length below T */
 
     /* model selection (selection.c); sel_n == 0 when it is off */
@@ -48,6 +51,21 @@ struct grugan_trainer {
 
     grugan_progress progress;
 };
+
+/* Gradient penalties (penalties.c). */
+/* Checks the configuration's penalty fields. */
+int grugan__penalties_check_config(const grugan_context *ctx, const grugan_trainer_config *c,
+                                   grugan_error *err);
+/* Resolves their defaults (and WGAN-GP's d_steps) before the other fields'. */
+void grugan__penalties_resolve(grugan_trainer_config *c);
+/* Refuses a discriminator that has no penalties; allocates their buffers. */
+int grugan__penalties_setup(grugan_trainer *tr, grugan_error *err);
+void grugan__penalties_release(grugan_trainer *tr);
+/* Adds the configured penalties' gradients to the discriminator's, after the
+ * backward of its loss on the 2B rows `seen` (2B, T, F) of update `update`;
+ * *value receives their sum. Fails with GRUGAN_E_NONFINITE for a penalty
+ * that is not finite, with the discriminator's failure otherwise. */
+int grugan__penalties_add(grugan_trainer *tr, const float *seen, uint64_t update, float *value);
 
 /* Model selection (selection.c). */
 /* Whether the trainer holds a best generator (selection on, an estimate made). */

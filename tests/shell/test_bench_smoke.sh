@@ -1,10 +1,11 @@
 #!/bin/sh
 # The benchmarks build and run: bench/fma_peak.c, bench/gru_bench.c in --quick
-# mode on the smallest configuration, bench/gan_bench.c in --quick mode, then
-# bench/run.sh without torch (also pinned to CPU 0); every output parses.
+# mode on the smallest configuration, bench/gan_bench.c and
+# bench/penalty_bench.c in --quick mode, then bench/run.sh without torch
+# (also pinned to CPU 0); every output parses.
 set -eu
 : "${MAKE:=make}"
-$MAKE -s build/gru_bench build/gan_bench build/fma_peak >/dev/null
+$MAKE -s build/gru_bench build/gan_bench build/fma_peak build/penalty_bench >/dev/null
 
 num='[0-9][0-9]*\.[0-9][0-9]*'
 out=$(build/fma_peak --quick --threads 1)
@@ -38,6 +39,10 @@ if build/gan_bench --config mid >/dev/null 2>&1; then
     echo "gan_bench accepted an unknown configuration"; exit 1
 fi
 
+out=$(build/penalty_bench --quick)
+printf '%s\n' "$out"
+printf '%s\n' "$out" | grep -q "^grugan_penalty config=timegan-conv threads=1 plain_ms=$num r1_ms=$num gp_ms=$num repeats=3\$"
+
 out=$(sh bench/run.sh --no-torch --quick --config I5-H24-L3-T24-B128 --threads 1,2 --pin 0)
 printf '%s\n' "$out"
 printf '%s\n' "$out" | grep -q '^1-thread measurements pinned to CPU 0'
@@ -52,6 +57,7 @@ printf '%s\n' "$out"
 printf '%s\n' "$out" | grep -q '^torch not available: comparison skipped'
 test "$(printf '%s\n' "$out" | grep -c '^gru ')" -eq 1
 printf '%s\n' "$out" | grep -q "^gru config=I5-H24-L3-T24-B128 threads=1 fwd_ms=$num fwdbwd_ms=$num torch_fwd_ms=n/a torch_fwdbwd_ms=n/a speedup_fwd=n/a speedup_fwdbwd=n/a peak_share_fwdbwd=\\($num\\|n/a\\)\$"
+printf '%s\n' "$out" | grep -q "^gan config=timegan threads=1 step_ms=$num torch_step_ms=n/a speedup=n/a peak_share=\\($num\\|n/a\\)\$"
 last=$(printf '%s\n' "$out" | tail -n 1)
-printf '%s\n' "$last" | grep -q "^gan config=timegan threads=1 step_ms=$num torch_step_ms=n/a speedup=n/a peak_share=\\($num\\|n/a\\)\$"
+printf '%s\n' "$last" | grep -q "^penalty config=timegan-conv threads=1 r1_cost=$num gp_cost=$num torch_r1_cost=n/a torch_gp_cost=n/a speedup_r1=n/a speedup_gp=n/a\$"
 echo ok

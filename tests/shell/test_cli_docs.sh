@@ -29,7 +29,7 @@ for tool in train_sines train_csv sample evaluate; do
     [ -s "$tmp/cli" ] || fail "docs/cli.md has no section ## $tool"
 
     # what the parser accepts
-    grep -o 'strcmp(a, "-[-a-z]*")' "examples/$tool.c" | sed 's/.*"\(.*\)")/\1/' | sort -u \
+    grep -o 'strcmp(a, "-[-a-z0-9]*")' "examples/$tool.c" | sed 's/.*"\(.*\)")/\1/' | sort -u \
         >"$tmp/accepted"
     [ "$(wc -l <"$tmp/accepted")" -ge 5 ] || fail "found too few options in examples/$tool.c"
 
