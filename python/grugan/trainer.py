@@ -69,12 +69,13 @@ class Trainer(Handle):
     def create(cls, generator, discriminator, generator_optimizer, discriminator_optimizer,
                dataset, callback=None, **config):
         """config: the fields of grugan_trainer_config: loss ("bce", "lsgan",
-        "wasserstein", "hinge"), d_steps, batch_size, total_steps, epochs,
+        "wasserstein", "hinge", "wgan-gp"), d_steps, batch_size, total_steps, epochs,
         label_smoothing, clip_grad_norm, clip_weights, feature_matching,
         nonfinite_policy ("stop", "skip"), threads, moment_matching, max_seconds (time
         budget), select_every and patience (model selection and early stopping),
-        instance_noise, difference_matching, gradient_penalty, r1_gamma, r2_gamma; absent or 0: the library's default, negative switches a
-        default-on setting off. callback: see the callback property."""
+        instance_noise, difference_matching, gradient_penalty, r1_gamma and r2_gamma;
+        absent or 0: the library's default, negative switches a default-on setting
+        off. callback: see the callback property."""
         c = S.make_config(S.TrainerConfig, **config)
         handles = (generator, discriminator, generator_optimizer, discriminator_optimizer,
                    dataset)

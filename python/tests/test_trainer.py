@@ -91,7 +91,8 @@ def test_time_budget_and_early_stopping(sines):
                            batch_size=8) as tr:
             p = tr.run()
             assert p.finished == grugan.FINISHED_PATIENCE
-            assert p.step == p.best_step + 1 and p.evaluations == p.step
+            # an equal estimate takes over as the best without resetting the patience
+            assert p.best_step <= p.step and p.evaluations == p.step
         with small_trainer(data, total_steps=1, select_every=-1, batch_size=8) as tr:
             tr.run()
             with pytest.raises(grugan.StateError):
