@@ -357,6 +357,15 @@ START_TEST(bad_arguments_are_refused)
                                            w.data, &tr, &err),
                      GRUGAN_E_RANGE);
     tc.moment_matching = 0.0f;
+    tc.difference_matching = NAN;
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
+                                           w.data, &tr, &err),
+                     GRUGAN_E_RANGE);
+    tc.difference_matching = 1e300; /* a double beyond float's range */
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
+                                           w.data, &tr, &err),
+                     GRUGAN_E_RANGE);
+    tc.difference_matching = 0.0;
     tc.feature_matching = -INFINITY;
     ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
                                            w.data, &tr, &err),
@@ -398,6 +407,16 @@ START_TEST(zero_weights_take_the_defaults_and_negative_ones_switch_them_off)
     c = weights_after_two_steps(&off, &n);
     ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "moment_matching 0 is not 100");
     ck_assert_msg(memcmp(a, c, n * sizeof *a) != 0, "moment_matching -1 changed nothing");
+    free(b);
+    free(c);
+    /* difference matching likewise: 0 is 100, negative is off */
+    given = off = zero;
+    given.difference_matching = 100.0;
+    off.difference_matching = -1.0;
+    b = weights_after_two_steps(&given, &n);
+    c = weights_after_two_steps(&off, &n);
+    ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "difference_matching 0 is not 100");
+    ck_assert_msg(memcmp(a, c, n * sizeof *a) != 0, "difference_matching -1 changed nothing");
     /* label smoothing and feature matching default to none: 0 and negative agree */
     off = zero;
     off.label_smoothing = -0.5f;

@@ -110,8 +110,9 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "feature_matching must be finite");
     if (!isfinite(c->moment_matching))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "moment_matching must be finite");
-    if (!isfinite(c->difference_matching))
-        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "difference_matching must be finite");
+    if (!(fabs(c->difference_matching) <= FLT_MAX))
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE,
+                                 "difference_matching must be finite and within float range");
     if (!isfinite(c->instance_noise))
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "instance_noise must be finite");
     if (!(c->max_seconds >= 0.0) || !isfinite(c->max_seconds))
