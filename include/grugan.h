@@ -1139,12 +1139,14 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * discriminator's gradients are untouched). With feature matching, the
  * generator's loss adds weight * || mean f(real) - mean f(fake) ||^2 over the
  * discriminator's features; with moment matching, it adds
- * weight * grugan_moment_matching(real batch, generated batch).
- * The three weights (label_smoothing, feature_matching, moment_matching)
- * take their default for 0 and are switched off by a negative value: the
- * defaults (moment matching at 100, as TimeGAN weighs its moment loss; no
- * label smoothing, no feature matching) are the settings that trained best
- * (docs/QUALITY.md, "Training on Sines").
+ * weight * grugan_moment_matching(real batch, generated batch); with
+ * difference matching, weight * grugan_difference_matching(real batch,
+ * generated batch). The four weights (label_smoothing, feature_matching,
+ * moment_matching, difference_matching) take their default for 0 and are
+ * switched off by a negative value: the defaults (moment matching at 100, as
+ * TimeGAN weighs its moment loss; difference matching at 100; no label
+ * smoothing, no feature matching) are the settings that trained best
+ * (docs/QUALITY.md, "Training on Sines" and "Difference matching").
  *
  * Gradient penalties (gradient_penalty, r1_gamma, r2_gamma;
  * docs/gradient-penalties.md) need a CONV1D discriminator (a GRU one is
