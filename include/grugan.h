@@ -770,6 +770,21 @@ GRUGAN_API int grugan_difference_matching(size_t n_real, size_t n_fake, size_t s
                                           size_t features, const float *real,
                                           const float *fake, float *value, float *d_fake);
 
+/**
+ * TimeGAN's supervised loss: the mean squared error between each next-step
+ * latent and the supervisor's prediction of it (docs/timegan.md),
+ *   value = 1 / (B (T-1) D) sum_{b, t < T-1, j} (h[b][t+1][j] - s[b][t][j])^2
+ * and its gradients d_h = d value / d h and d_s = d value / d s (each
+ * written, not accumulated; either may be NULL; d_h[b][0] and d_s[b][T-1]
+ * are 0). h, s, d_h, d_s (B, T, D); neither gradient may overlap h, s or the
+ * other. T must be at least 2. Computed in double, sums in a fixed order.
+ * Fails with GRUGAN_E_INVALID (NULL h, s or value), GRUGAN_E_SIZE (a zero
+ * size, T < 2, or B * T * D overflows), GRUGAN_E_NONFINITE (NaN/Inf in h or
+ * s, or a mean that overflows float); nothing is written then.
+ */
+GRUGAN_API int grugan_supervised_loss(size_t batch, size_t steps, size_t dim, const float *h,
+                                      const float *s, float *value, float *d_h, float *d_s);
+
 /* ------------------------------------------------------------------------- */
 /* Optimizers (exact torch.optim update rules)                               */
 /* ------------------------------------------------------------------------- */

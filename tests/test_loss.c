@@ -468,6 +468,82 @@ static double moments_reference(const double *r, size_t nr, const double *f, siz
     return total / (double)dim;
 }
 
+/* The supervised loss in double, from its definition: the mean over
+ * b, t < T-1, j of (h[b][t+1][j] - s[b][t][j])^2. */
+static double supervised_reference(const double *h, const double *s, size_t B, size_t T, size_t D)
+{
+    double total = 0;
+    for (size_t b = 0; b < B; b++)
+        for (size_t t = 0; t + 1 < T; t++)
+            for (size_t j = 0; j < D; j++) {
+                const double e = h[(b * T + t + 1) * D + j] - s[(b * T + t) * D + j];
+                total += e * e;
+            }
+    return total / (double)(B * (T - 1) * D);
+}
+
+START_TEST(supervised_loss_matches_reference_and_finite_differences)
+{
+    enum { B = 3, T = 5, D = 7, N = B * T * D };
+    float h[N], s[N], dh[N], ds[N], value = 0, v2 = 0;
+    double hd[N], sd[N];
+    unsigned r = 29;
+    for (size_t i = 0; i < N; i++) {
+        r = r * 1103515245u + 12345u;
+        h[i] = (float)((r >> 8) % 1000) / 1000.0f;
+        r = r * 1103515245u + 12345u;
+        s[i] = (float)((r >> 8) % 1000) / 800.0f - 0.1f;
+        hd[i] = h[i];
+        sd[i] = s[i];
+    }
+    ck_assert_int_eq(grugan_supervised_loss(B, T, D, h, s, &value, dh, ds), GRUGAN_OK);
+    ck_assert_double_eq_tol(value, supervised_reference(hd, sd, B, T, D), 1e-6);
+    for (size_t i = 0; i < N; i++) {
+        const double e = 1e-6;
+        double keep = hd[i], up, down;
+        hd[i] = keep + e;
+        up = supervised_reference(hd, sd, B, T, D);
+        hd[i] = keep - e;
+        down = supervised_reference(hd, sd, B, T, D);
+        hd[i] = keep;
+        ck_assert_double_eq_tol(dh[i], (up - down) / (2 * e), 1e-5);
+        keep = sd[i];
+        sd[i] = keep + e;
+        up = supervised_reference(hd, sd, B, T, D);
+        sd[i] = keep - e;
+        down = supervised_reference(hd, sd, B, T, D);
+        sd[i] = keep;
+        ck_assert_double_eq_tol(ds[i], (up - down) / (2 * e), 1e-5);
+    }
+    /* either gradient alone gives the same numbers */
+    {
+        float dh2[N], ds2[N];
+        ck_assert_int_eq(grugan_supervised_loss(B, T, D, h, s, &v2, dh2, NULL), GRUGAN_OK);
+        ck_assert_int_eq(grugan_supervised_loss(B, T, D, h, s, &v2, NULL, ds2), GRUGAN_OK);
+        ck_assert(memcmp(dh, dh2, sizeof dh) == 0 && memcmp(ds, ds2, sizeof ds) == 0);
+        ck_assert(memcmp(&value, &v2, sizeof value) == 0);
+    }
+    /* a perfect prediction has loss 0 */
+    {
+        float shifted[N];
+        for (size_t i = 0; i < N; i++) shifted[i] = (i % (T * D)) + D < T * D ? h[i + D] : 0.5f;
+        ck_assert_int_eq(grugan_supervised_loss(B, T, D, h, shifted, &v2, NULL, NULL), GRUGAN_OK);
+        ck_assert(v2 == 0.0f);
+    }
+    ck_assert_int_eq(grugan_supervised_loss(B, 1, D, h, s, &v2, dh, ds), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_supervised_loss(0, T, D, h, s, &v2, dh, ds), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_supervised_loss(B, T, 0, h, s, &v2, dh, ds), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_supervised_loss(SIZE_MAX, T, D, h, s, &v2, dh, ds), GRUGAN_E_SIZE);
+    ck_assert_int_eq(grugan_supervised_loss(B, T, D, NULL, s, &v2, dh, ds), GRUGAN_E_INVALID);
+    ck_assert_int_eq(grugan_supervised_loss(B, T, D, h, NULL, &v2, dh, ds), GRUGAN_E_INVALID);
+    ck_assert_int_eq(grugan_supervised_loss(B, T, D, h, s, NULL, dh, ds), GRUGAN_E_INVALID);
+    v2 = 7.0f;
+    s[N - 1] = NAN; /* in the last step, which no pair uses: still refused */
+    ck_assert_int_eq(grugan_supervised_loss(B, T, D, h, s, &v2, dh, ds), GRUGAN_E_NONFINITE);
+    ck_assert(v2 == 7.0f);
+}
+END_TEST
+
 START_TEST(moment_matching_matches_reference_and_finite_differences)
 {
     enum { NR = 7, NF = 5, DIM = 11 };
@@ -608,6 +684,7 @@ Suite *suite_loss(void)
     tcase_add_test(tc, feature_matching_matches_reference_and_finite_differences);
     tcase_add_test(tc, bad_feature_matching_arguments_are_refused);
     tcase_add_test(tc, moment_matching_matches_reference_and_finite_differences);
+    tcase_add_test(tc, supervised_loss_matches_reference_and_finite_differences);
     tcase_add_test(tc, difference_matching_matches_reference_and_finite_differences);
     suite_add_tcase(s, tc);
     return s;

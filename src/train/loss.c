@@ -278,3 +278,47 @@ int grugan_difference_matching(size_t n_real, size_t n_fake, size_t steps, size_
     changes = stride - features; /* (T - 1) F */
     return match_moments(n_real, n_fake, stride, changes, features, real, fake, value, d_fake);
 }
+
+int grugan_supervised_loss(size_t batch, size_t steps, size_t dim, const float *h,
+                           const float *s, float *value, float *d_h, float *d_s)
+{
+    size_t per_seq, count;
+    double sum = 0, scale;
+
+    if (!h || !s || !value) return GRUGAN_E_INVALID;
+    if (batch == 0 || dim == 0 || steps < 2 || !grugan__mul_size(steps, dim, &per_seq) ||
+        !grugan__mul_size(batch, per_seq, &count))
+        return GRUGAN_E_SIZE;
+    if (!grugan__all_finite(h, count) || !grugan__all_finite(s, count))
+        return GRUGAN_E_NONFINITE;
+    /* N = B (T-1) D pairs (h[b][t+1][j], s[b][t][j]): in a sequence the pair
+     * of element k of s (k < (T-1) D) is element k + D of h */
+    for (size_t b = 0; b < batch; b++) {
+        const float *hb = h + b * per_seq + dim, *sb = s + b * per_seq;
+        for (size_t k = 0; k < per_seq - dim; k++) {
+            const double e = (double)hb[k] - (double)sb[k];
+            sum += e * e;
+        }
+    }
+    scale = (double)batch * (double)(per_seq - dim);
+    if (!(sum / scale <= FLT_MAX)) return GRUGAN_E_NONFINITE;
+    *value = (float)(sum / scale);
+    if (d_h || d_s) {
+        for (size_t b = 0; b < batch; b++) {
+            const float *hb = h + b * per_seq, *sb = s + b * per_seq;
+            for (size_t k = 0; k < per_seq; k++) {
+                /* d_h at (t+1, j) and d_s at (t, j): +-2 (h[t+1] - s[t]) / N */
+                if (d_h)
+                    d_h[b * per_seq + k] =
+                        k < dim ? 0.0f
+                                : (float)(2.0 * ((double)hb[k] - (double)sb[k - dim]) / scale);
+                if (d_s)
+                    d_s[b * per_seq + k] =
+                        k + dim >= per_seq
+                            ? 0.0f
+                            : (float)(-2.0 * ((double)hb[k + dim] - (double)sb[k]) / scale);
+            }
+        }
+    }
+    return GRUGAN_OK;
+}
