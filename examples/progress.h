@@ -76,6 +76,24 @@ static inline void progress_record(progress_view *v, const grugan_progress *p)
     pt->d_fake = p->d_fake;
 }
 
+/* Says which generator model selection kept (nothing without estimates):
+ * the best quick estimate's, or the final ranking's choice among the best. */
+static inline void progress_print_kept(FILE *f, const grugan_progress *p, const char *what)
+{
+    if (!p->evaluations) return;
+    if (p->final_quality == p->final_quality) /* not NaN: a final ranking holds */
+        fprintf(f,
+                "best quality estimate %.4f at step %llu (of %llu estimates); the final "
+                "ranking kept step %llu (fuller estimate %.4f): %s\n",
+                p->best_quality, (unsigned long long)p->best_step,
+                (unsigned long long)p->evaluations, (unsigned long long)p->final_step,
+                p->final_quality, what);
+    else
+        fprintf(f, "best quality estimate %.4f at step %llu (of %llu estimates): %s\n",
+                p->best_quality, (unsigned long long)p->best_step,
+                (unsigned long long)p->evaluations, what);
+}
+
 /* The progress line: bar, step, elapsed, time left, losses, estimates. */
 static inline void progress_show(progress_view *v, const grugan_progress *p)
 {

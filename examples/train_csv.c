@@ -435,11 +435,11 @@ int main(int argc, char **argv)
     else
         printf("finished after %llu steps and %.0f s: %s\n", (unsigned long long)p.step,
                p.elapsed_seconds, progress_finish_reason(p.finished));
-    if (p.evaluations)
-        printf("best quality estimate %.4f at step %llu (of %llu estimates): that generator is "
-               "the one the checkpoint and the export give\n",
-               p.best_quality, (unsigned long long)p.best_step,
-               (unsigned long long)p.evaluations);
+    if (interrupted)
+        CHECK(grugan_trainer_rank_final(tr), "final ranking", grugan_trainer_message(tr));
+    grugan_trainer_progress(tr, &p);
+    progress_print_kept(stdout, &p,
+                        "that generator is the one the checkpoint and the export give");
 
     CHECK(grugan_trainer_save(tr, o.checkpoint), o.checkpoint, grugan_trainer_message(tr));
     printf("checkpoint: %s\n", o.checkpoint);

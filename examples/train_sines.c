@@ -270,10 +270,7 @@ int main(int argc, char **argv)
         grugan_trainer_progress(tr, &p);
         fprintf(stderr, "finished after %llu steps and %.0f s: %s\n", (unsigned long long)p.step,
                 p.elapsed_seconds, progress_finish_reason(p.finished));
-        if (p.evaluations)
-            fprintf(stderr, "best quality estimate %.4f at step %llu: the samples come from that "
-                            "generator\n",
-                    p.best_quality, (unsigned long long)p.best_step);
+        progress_print_kept(stderr, &p, "the samples come from that generator");
     }
 
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", o.out);

@@ -1186,7 +1186,17 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * carry it, and grugan_generator_load of a training checkpoint gives it.
  * After `patience` estimates in a row without a lower one (an equal estimate
  * takes over as the kept generator but does not reset the count), training
- * is finished (GRUGAN_FINISHED_PATIENCE). The
+ * is finished (GRUGAN_FINISHED_PATIENCE). Near convergence the quick
+ * estimate no longer tells good generators apart, so the trainer keeps the
+ * final_candidates (default 3) best generators by the quick estimate and,
+ * in the step that finishes training (or at grugan_trainer_rank_final),
+ * scores each once more with a fuller estimate (4 repetitions of 2000
+ * iterations, same real sequences and seeds); the lowest of those, the
+ * better quick one of equal ones, becomes the kept generator
+ * (grugan_progress.final_quality, final_step). With max_seconds the
+ * training part stops early enough to leave the ranking its time (its cost
+ * predicted from the quick estimates' durations). A new estimate that
+ * enters the candidates after a ranking undoes it until the next. The
  * estimates are deterministic, so selection and early stopping give the
  * same bits for every run and thread count; only max_seconds depends on the
  * machine. Datasets with fewer than 5 sequences, or with sequences shorter
@@ -1251,12 +1261,20 @@ typedef struct grugan_trainer_config {
     float r1_gamma;           /**< R1: the discriminator's loss adds
                                    gamma / 2 * mean ||grad_x D(x_real)||^2; 0: none */
     float r2_gamma;           /**< R2: likewise on the generated sequences; 0: none */
+    int64_t final_candidates; /**< model selection's final ranking: the number of best
+                                   generators by the quick estimate that are kept and,
+                                   when training finishes, scored again with the fuller
+                                   estimate (4 repetitions of 2000 iterations); the best of
+                                   them is the kept generator (see "Model selection"
+                                   above); 0: the default, 3; 1 or negative: no final
+                                   ranking (the best quick estimate's generator is kept);
+                                   at most 16 */
 } grugan_trainer_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_TRAINER_CONFIG_INIT \
     { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, \
-      0.0, 0, 0, 0.0f, 0.0, 0.0f, 0.0f, 0.0f }
+      0.0, 0, 0, 0.0f, 0.0, 0.0f, 0.0f, 0.0f, 0 }
 
 /** Why training is finished (grugan_progress.finished). */
 #define GRUGAN_FINISHED_NO       0 /**< not finished */
@@ -1285,8 +1303,14 @@ typedef struct grugan_progress {
     double quality;            /**< the latest estimate (0 best, 0.5 worst); NaN before
                                    the first */
     double best_quality;       /**< the best estimate so far; NaN before the first */
-    uint64_t best_step;        /**< the step of the best estimate (its generator is kept) */
+    uint64_t best_step;        /**< the step of the best estimate (its generator is kept
+                                    until a final ranking keeps another: final_step) */
     int32_t finished;          /**< GRUGAN_FINISHED_*: why grugan_trainer_run stops */
+    double final_quality;      /**< the final ranking's estimate of the kept generator;
+                                    NaN while no final ranking holds (before it, and after
+                                    a new estimate changed the candidates) */
+    uint64_t final_step;       /**< the step of the generator the final ranking kept; 0
+                                    while final_quality is NaN */
 } grugan_progress;
 
 /** Called after each step; a non-zero return stops grugan_trainer_run with
@@ -1347,6 +1371,17 @@ GRUGAN_API int grugan_trainer_restore_best(grugan_trainer *tr);
  *  generator, or of the current one before the first estimate and without
  *  selection, atomically; the borrowed generator is left as it is. */
 GRUGAN_API int grugan_trainer_export(grugan_trainer *tr, const char *path);
+
+/** Runs model selection's final ranking now (see "Model selection" above):
+ *  for custom loops that stop before the trainer finishes on its own (the
+ *  step that finishes training runs it by itself). Scores the candidates
+ *  that have no final estimate yet and keeps the best; nothing to do when
+ *  the ranking holds already, before the first estimate, or with
+ *  final_candidates 1. Its time counts in progress.elapsed_seconds.
+ *  Deterministic: the same candidates give the same choice. Fails like a
+ *  scheduled estimate (GRUGAN_E_NOMEM, the generator's failures); the
+ *  selection state is unchanged then. */
+GRUGAN_API int grugan_trainer_rank_final(grugan_trainer *tr);
 
 /** A quality estimate of the current generator against model selection's
  *  real sequences, now, as the scheduled ones are made (the selection state

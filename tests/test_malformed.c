@@ -272,6 +272,19 @@ static void meta_set(doc *d, const char *key, const char *value)
     ck_abort_msg("no metadata '%s' in the checkpoint", key);
 }
 
+/* Sets key to value, adding the key when the checkpoint has none. */
+static void meta_put(doc *d, const char *key, const char *value)
+{
+    for (size_t i = 0; i < d->nm; i++)
+        if (strcmp(d->key[i], key) == 0) {
+            meta_set(d, key, value);
+            return;
+        }
+    ck_assert_uint_lt(d->nm, MAX_M);
+    d->key[d->nm] = dup(key);
+    d->value[d->nm++] = dup(value);
+}
+
 static void meta_remove(doc *d, const char *key)
 {
     for (size_t i = 0; i < d->nm; i++)
@@ -607,7 +620,7 @@ static void e_version_leading_zero(doc *d)
 }
 static void e_version_future(doc *d)
 {
-    meta_set(d, "format_version", "3");
+    meta_set(d, "format_version", "4");
 }
 static void e_version_overflow(doc *d)
 {
@@ -725,11 +738,59 @@ static void e_elapsed_missing(doc *d)
 {
     meta_remove(d, "elapsed_microseconds");
 }
+/* Claims one estimate (of 0 at step 0, so far the one candidate, not yet
+ * ranked) in the metadata; the tensors stay as they are. */
+static void claim_estimate(doc *d)
+{
+    meta_set(d, "selection.evaluations", "1");
+    meta_set(d, "selection.best_quality_bits", "0");
+    meta_set(d, "selection.candidates", "1");
+    meta_put(d, "selection.candidate.0.step", "0");
+    meta_put(d, "selection.candidate.0.quality_bits", "0");
+    meta_put(d, "selection.candidate.0.final_bits", "9221120237041090560"); /* NaN */
+}
 static void e_best_missing(doc *d)
 {
     /* estimates claimed, no best generator */
-    meta_set(d, "selection.evaluations", "1");
-    meta_set(d, "selection.best_quality_bits", "0");
+    claim_estimate(d);
+}
+static void e_candidates_missing(doc *d)
+{
+    meta_remove(d, "selection.candidates");
+}
+static void e_candidates_too_many(doc *d)
+{
+    claim_estimate(d);
+    meta_set(d, "selection.candidates", "2");
+}
+static void e_candidates_without_estimates(doc *d)
+{
+    meta_set(d, "selection.candidates", "1");
+}
+static void e_candidate_step_ahead(doc *d)
+{
+    claim_estimate(d);
+    meta_set(d, "selection.candidate.0.step", "3");
+}
+static void e_candidate_quality_missing(doc *d)
+{
+    claim_estimate(d);
+    meta_remove(d, "selection.candidate.0.quality_bits");
+}
+static void e_candidate_not_the_best(doc *d)
+{
+    claim_estimate(d);
+    meta_set(d, "selection.candidate.0.quality_bits", "4591870180066957722"); /* 0.1 */
+}
+static void e_kept_beyond(doc *d)
+{
+    claim_estimate(d);
+    meta_set(d, "selection.kept", "1");
+}
+static void e_ranked_unscored(doc *d)
+{
+    claim_estimate(d);
+    meta_set(d, "selection.ranked", "1");
 }
 static void e_best_unclaimed(doc *d)
 {
@@ -771,7 +832,7 @@ static const edit_case edit_cases[] = {
     {"format_version with a leading zero", e_version_leading_zero, GRUGAN_E_FORMAT,
      "metadata 'format_version' is missing or bad"},
     {"format_version from the future", e_version_future, GRUGAN_E_FORMAT,
-     "format version 3 is newer than this library reads (2)"},
+     "format version 4 is newer than this library reads (3)"},
     {"format_version beyond 2^64", e_version_overflow, GRUGAN_E_FORMAT,
      "metadata 'format_version' is missing or bad"},
     {"hidden size 0", e_hidden_zero, GRUGAN_E_FORMAT,
@@ -838,6 +899,22 @@ static const edit_case edit_cases[] = {
      "model selection's state is inconsistent"},
     {"a best estimate that is NaN", e_best_quality_nan, GRUGAN_E_FORMAT,
      "model selection's state is inconsistent"},
+    {"candidates' count missing", e_candidates_missing, GRUGAN_E_FORMAT,
+     "metadata of model selection's candidates is missing"},
+    {"more candidates than estimates", e_candidates_too_many, GRUGAN_E_FORMAT,
+     "model selection's candidates are inconsistent (counts)"},
+    {"candidates without estimates", e_candidates_without_estimates, GRUGAN_E_FORMAT,
+     "model selection's candidates are inconsistent (counts)"},
+    {"a candidate after the step", e_candidate_step_ahead, GRUGAN_E_FORMAT,
+     "model selection's candidates are inconsistent (candidate)"},
+    {"a candidate's estimate missing", e_candidate_quality_missing, GRUGAN_E_FORMAT,
+     "metadata 'selection.candidate.0.quality_bits' is missing"},
+    {"a first candidate that is not the best estimate", e_candidate_not_the_best,
+     GRUGAN_E_FORMAT, "model selection's candidates are inconsistent (ranking)"},
+    {"a kept candidate beyond the candidates", e_kept_beyond, GRUGAN_E_FORMAT,
+     "model selection's candidates are inconsistent (counts)"},
+    {"a ranking without final estimates", e_ranked_unscored, GRUGAN_E_FORMAT,
+     "model selection's candidates are inconsistent (ranking)"},
 };
 
 /* An edited copy of the valid checkpoint. */
@@ -1024,6 +1101,21 @@ START_TEST(accepted_variations_load)
     free(buf);
     free(after.values);
 
+    /* a checkpoint of format version 2 (no final ranking's candidates) loads */
+    doc_read(&d, valid, valid_size);
+    meta_set(&d, "format_version", "2");
+    meta_remove(&d, "selection.candidates");
+    meta_remove(&d, "selection.kept");
+    meta_remove(&d, "selection.ranked");
+    buf = doc_write(&d, &size);
+    doc_free(&d);
+    ck_assert_msg(grugan_trainer_load_buffer(w.g.tr, buf, size) == GRUGAN_OK, "%s",
+                  grugan_trainer_message(w.g.tr));
+    snapshot_take(&w, &after);
+    ck_assert_mem_eq(after.values, before.values, before.count * sizeof(float));
+    free(buf);
+    free(after.values);
+
     /* a checkpoint of format version 1 (no clock, no model selection) loads,
      * its clock and selection starting afresh */
     doc_read(&d, valid, valid_size);
@@ -1034,6 +1126,9 @@ START_TEST(accepted_variations_load)
     meta_remove(&d, "selection.since_best");
     meta_remove(&d, "selection.quality_bits");
     meta_remove(&d, "selection.best_quality_bits");
+    meta_remove(&d, "selection.candidates");
+    meta_remove(&d, "selection.kept");
+    meta_remove(&d, "selection.ranked");
     buf = doc_write(&d, &size);
     doc_free(&d);
     ck_assert_msg(grugan_trainer_load_buffer(w.g.tr, buf, size) == GRUGAN_OK, "%s",

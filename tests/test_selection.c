@@ -504,10 +504,267 @@ START_TEST(bad_selection_settings_are_refused)
     {
         double q;
         ck_assert_int_eq(grugan_trainer_estimate(tr, &q), GRUGAN_E_STATE);
+        ck_assert_int_eq(grugan_trainer_rank_final(tr), GRUGAN_OK); /* nothing to rank */
     }
     grugan_trainer_free(tr);
+    tr = NULL;
+    tc = (grugan_trainer_config)GRUGAN_TRAINER_CONFIG_INIT;
+    tc.final_candidates = 17;
+    ck_assert_int_eq(grugan_trainer_create(NULL, &tc, w.gen, w.disc, w.gen_opt, w.disc_opt,
+                                           w.data, &tr, &err),
+                     GRUGAN_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(err.message, "final_candidates"));
+    ck_assert_ptr_null(tr);
     grugan_dataset_free(small);
     gan_world_free(&w);
+}
+END_TEST
+
+/* What a run's estimates were made of: the generator at each estimate and
+ * the estimate, recorded by the progress callback. */
+typedef struct run_log {
+    size_t n_params, n;
+    float *params[64];
+    uint64_t step[64];
+    double q[64];
+    grugan_generator *gen;
+} run_log;
+
+static int log_generators(const grugan_progress *p, void *user)
+{
+    run_log *log = user;
+    if (p->evaluations > log->n && log->n < 64) {
+        log->params[log->n] = params_of(log->gen, &log->n_params);
+        log->step[log->n] = p->step;
+        log->q[log->n++] = p->quality;
+    }
+    return 0;
+}
+
+static void run_log_free(run_log *log)
+{
+    for (size_t i = 0; i < log->n; i++) free(log->params[i]);
+}
+
+/* The final ranking's estimate of a generator of the log, recomputed from
+ * the public API: selection's real set is the whole dataset here (no
+ * holdout, fewer than 1000 sequences), 4 repetitions of 2000 iterations. */
+static double final_estimate(gan_world *w, const float *params, size_t n_params)
+{
+    grugan_metric_config mc = GRUGAN_METRIC_CONFIG_INIT;
+    float *real = malloc((size_t)N * T * F * sizeof *real), *live;
+    size_t n;
+    double q = -1;
+    for (size_t i = 0; i < N; i++)
+        ck_assert_int_eq(grugan_dataset_get(w->data, i, real + i * T * F, NULL, NULL), GRUGAN_OK);
+    live = params_of(w->gen, &n);
+    ck_assert_int_eq(grugan_params_write_all(grugan_generator_params(w->gen), params, n_params),
+                     GRUGAN_OK);
+    mc.repetitions = 4;
+    mc.iterations = 2000;
+    mc.threads = 1;
+    ck_assert_int_eq(grugan_generator_quality(w->gen, &mc, real, NULL, N, 0, T, &q), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_write_all(grugan_generator_params(w->gen), live, n), GRUGAN_OK);
+    free(live);
+    free(real);
+    return q;
+}
+
+START_TEST(the_final_ranking_keeps_the_best_fuller_estimate_of_the_best_quick_ones)
+{
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    run_log log = {0};
+    gan_world w;
+    grugan_progress p;
+    size_t order[64], n;
+    double best_final = INFINITY;
+    uint64_t best_final_step = 0;
+    float *kept;
+    tc.patience = 3;
+    tc.total_steps = 200;
+    world_make(&w, 0, &tc, 1);
+    log.gen = w.gen;
+    grugan_trainer_set_callback(w.tr, log_generators, &log);
+    ck_assert_msg(grugan_trainer_run(w.tr) == GRUGAN_OK, "%s", grugan_trainer_message(w.tr));
+    p = progress_of(&w);
+    ck_assert_int_ne(p.finished, GRUGAN_FINISHED_NO);
+    ck_assert_uint_eq(log.n, p.evaluations);
+    ck_assert_uint_ge(log.n, 4);
+    /* the candidates: the 3 best quick estimates, the later of equal ones
+     * first (a stable sort of the log by estimate, latest first) */
+    for (size_t i = 0; i < log.n; i++) order[i] = log.n - 1 - i;
+    for (size_t i = 1; i < log.n; i++)
+        for (size_t j = i; j > 0 && log.q[order[j]] < log.q[order[j - 1]]; j--) {
+            const size_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    ck_assert_uint_eq(p.best_step, log.step[order[0]]);
+    ck_assert(p.best_quality == log.q[order[0]]);
+    for (size_t k = 0; k < 3; k++) {
+        const double q = final_estimate(&w, log.params[order[k]], log.n_params);
+        if (q < best_final) best_final = q, best_final_step = log.step[order[k]];
+    }
+    ck_assert_msg(p.final_quality == best_final, "%.17g vs %.17g", p.final_quality, best_final);
+    ck_assert_uint_eq(p.final_step, best_final_step);
+    /* the kept generator is that one: best_params, the export */
+    kept = malloc(log.n_params * sizeof *kept);
+    ck_assert_int_eq(grugan_trainer_best_params(w.tr, kept, log.n_params), GRUGAN_OK);
+    for (size_t i = 0; i < log.n; i++)
+        if (log.step[i] == best_final_step)
+            ck_assert(memcmp(kept, log.params[i], log.n_params * sizeof *kept) == 0);
+    /* ranking again changes nothing; the live generator is the last one */
+    ck_assert_int_eq(grugan_trainer_rank_final(w.tr), GRUGAN_OK);
+    ck_assert(progress_of(&w).final_quality == p.final_quality);
+    {
+        float *live = params_of(w.gen, &n);
+        float *last = log.params[log.n - 1];
+        ck_assert(p.step != log.step[log.n - 1] ||
+                  memcmp(live, last, n * sizeof *live) == 0);
+        free(live);
+    }
+    free(kept);
+    run_log_free(&log);
+    gan_world_free(&w);
+}
+END_TEST
+
+START_TEST(one_candidate_keeps_the_best_quick_estimate_and_ranking_is_explicit_too)
+{
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    gan_world a, b;
+    grugan_progress pa, pb;
+    size_t n;
+    float *ka, *kb;
+    /* final_candidates 1: no ranking */
+    tc.final_candidates = 1;
+    tc.patience = 3;
+    tc.total_steps = 200;
+    world_make(&a, 0, &tc, 1);
+    ck_assert_int_eq(grugan_trainer_run(a.tr), GRUGAN_OK);
+    pa = progress_of(&a);
+    ck_assert(isnan(pa.final_quality));
+    ck_assert_uint_eq(pa.final_step, 0);
+    ck_assert_int_eq(grugan_trainer_rank_final(a.tr), GRUGAN_OK);
+    ck_assert(isnan(progress_of(&a).final_quality));
+    /* a loop that stops on its own ranks by calling rank_final */
+    tc.final_candidates = 0;
+    tc.patience = -1;
+    world_make(&b, 0, &tc, 1);
+    ck_assert_int_eq(grugan_trainer_rank_final(b.tr), GRUGAN_OK); /* no estimate yet */
+    ck_assert(isnan(progress_of(&b).final_quality));
+    run_steps(&b, 5 * EVERY);
+    pb = progress_of(&b);
+    ck_assert_int_eq(pb.finished, GRUGAN_FINISHED_NO);
+    ck_assert(isnan(pb.final_quality));
+    ck_assert_int_eq(grugan_trainer_rank_final(b.tr), GRUGAN_OK);
+    pb = progress_of(&b);
+    ck_assert(pb.final_quality >= 0.0 && pb.final_quality <= 0.5);
+    ck_assert(pb.final_step % EVERY == 0 && pb.final_step >= EVERY);
+    /* a new estimate that enters the candidates undoes the ranking; one that
+     * does not leaves it */
+    for (int k = 0; k < 6; k++) {
+        grugan_progress before = progress_of(&b), after;
+        run_steps(&b, EVERY);
+        after = progress_of(&b);
+        if (isnan(after.final_quality)) break;
+        ck_assert(after.final_quality == before.final_quality);
+        ck_assert_uint_eq(after.final_step, before.final_step);
+    }
+    n = grugan_params_num_scalars(grugan_generator_params(b.gen));
+    ka = malloc(n * sizeof *ka);
+    kb = malloc(n * sizeof *kb);
+    ck_assert_int_eq(grugan_trainer_best_params(b.tr, ka, n), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_restore_best(b.tr), GRUGAN_OK);
+    ck_assert_int_eq(grugan_params_read_all(grugan_generator_params(b.gen), kb, n), GRUGAN_OK);
+    ck_assert(memcmp(ka, kb, n * sizeof *ka) == 0);
+    ck_assert_int_eq(grugan_trainer_rank_final(NULL), GRUGAN_E_INVALID);
+    free(ka);
+    free(kb);
+    gan_world_free(&a);
+    gan_world_free(&b);
+}
+END_TEST
+
+START_TEST(resume_before_and_after_the_ranking_gives_the_same_bits)
+{
+    grugan_trainer_config tc = GRUGAN_TRAINER_CONFIG_INIT;
+    gan_world a, b, c;
+    grugan_progress pa, pb, pc;
+    void *mid, *end;
+    size_t mid_size = 0, end_size = 0, n;
+    float *ka, *kb, *kc;
+    tc.patience = 3;
+    tc.total_steps = 200;
+    world_make(&a, 0.1f, &tc, 1);
+    run_steps(&a, 3 * EVERY + 1);
+    ck_assert_int_eq(grugan_trainer_save_buffer(a.tr, NULL, 0, &mid_size), GRUGAN_OK);
+    mid = malloc(mid_size);
+    ck_assert_int_eq(grugan_trainer_save_buffer(a.tr, mid, mid_size, &mid_size), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_run(a.tr), GRUGAN_OK);
+    pa = progress_of(&a);
+    ck_assert(!isnan(pa.final_quality));
+    /* resumed before the ranking: the same run to the end */
+    world_make(&b, 0.1f, &tc, 2);
+    ck_assert_msg(grugan_trainer_load_buffer(b.tr, mid, mid_size) == GRUGAN_OK, "%s",
+                  grugan_trainer_message(b.tr));
+    ck_assert_int_eq(grugan_trainer_run(b.tr), GRUGAN_OK);
+    pb = progress_of(&b);
+    ck_assert_uint_eq(pa.step, pb.step);
+    ck_assert_uint_eq(pa.final_step, pb.final_step);
+    ck_assert(pa.final_quality == pb.final_quality && pa.best_quality == pb.best_quality);
+    /* loaded after the ranking: the ranking holds, the kept generator too */
+    ck_assert_int_eq(grugan_trainer_save_buffer(a.tr, NULL, 0, &end_size), GRUGAN_OK);
+    end = malloc(end_size);
+    ck_assert_int_eq(grugan_trainer_save_buffer(a.tr, end, end_size, &end_size), GRUGAN_OK);
+    world_make(&c, 0.1f, &tc, 1);
+    ck_assert_int_eq(grugan_trainer_load_buffer(c.tr, end, end_size), GRUGAN_OK);
+    pc = progress_of(&c);
+    ck_assert_uint_eq(pc.final_step, pa.final_step);
+    ck_assert(pc.final_quality == pa.final_quality);
+    ck_assert_int_ne(pc.finished, GRUGAN_FINISHED_NO);
+    n = grugan_params_num_scalars(grugan_generator_params(a.gen));
+    ka = malloc(n * sizeof *ka);
+    kb = malloc(n * sizeof *kb);
+    kc = malloc(n * sizeof *kc);
+    ck_assert_int_eq(grugan_trainer_best_params(a.tr, ka, n), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_best_params(b.tr, kb, n), GRUGAN_OK);
+    ck_assert_int_eq(grugan_trainer_best_params(c.tr, kc, n), GRUGAN_OK);
+    ck_assert(memcmp(ka, kb, n * sizeof *ka) == 0 && memcmp(ka, kc, n * sizeof *ka) == 0);
+    /* a generator loaded from the checkpoint is the kept one */
+    {
+        char path[] = "/tmp/grugan_rank_XXXXXX";
+        grugan_generator *loaded = NULL;
+        size_t m;
+        float *from_file;
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+        ck_assert_int_eq(grugan_trainer_save(a.tr, path), GRUGAN_OK);
+        ck_assert_int_eq(grugan_generator_load(NULL, path, &loaded, NULL), GRUGAN_OK);
+        from_file = params_of(loaded, &m);
+        ck_assert(memcmp(from_file, ka, n * sizeof *ka) == 0);
+        free(from_file);
+        grugan_generator_free(loaded);
+        unlink(path);
+    }
+    /* a trainer that keeps fewer candidates takes the first ones */
+    gan_world_free(&c);
+    tc.final_candidates = 1;
+    world_make(&c, 0.1f, &tc, 1);
+    ck_assert_int_eq(grugan_trainer_load_buffer(c.tr, end, end_size), GRUGAN_OK);
+    pc = progress_of(&c);
+    ck_assert(isnan(pc.final_quality));
+    ck_assert_int_eq(grugan_trainer_best_params(c.tr, kc, n), GRUGAN_OK);
+    ck_assert_uint_eq(pc.best_step, pa.best_step);
+    free(ka);
+    free(kb);
+    free(kc);
+    free(mid);
+    free(end);
+    gan_world_free(&a);
+    gan_world_free(&b);
+    gan_world_free(&c);
 }
 END_TEST
 
@@ -561,6 +818,9 @@ Suite *suite_selection(void)
     tcase_add_test(tc, the_time_budget_finishes_the_run);
     tcase_add_test(tc, bad_selection_settings_are_refused);
     tcase_add_test(tc, instance_noise_is_on_by_default_only_for_small_data);
+    tcase_add_test(tc, the_final_ranking_keeps_the_best_fuller_estimate_of_the_best_quick_ones);
+    tcase_add_test(tc, one_candidate_keeps_the_best_quick_estimate_and_ranking_is_explicit_too);
+    tcase_add_test(tc, resume_before_and_after_the_ranking_gives_the_same_bits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -113,6 +113,7 @@ SIGNATURES = {
     "grugan_trainer_best_params": (c_int, [_H, _F, c_size_t]),
     "grugan_trainer_restore_best": (c_int, [_H]),
     "grugan_trainer_export": (c_int, [_H, c_char_p]),
+    "grugan_trainer_rank_final": (c_int, [_H]),
     "grugan_trainer_estimate": (c_int, [_H, _D]),
     "grugan_trainer_save": (c_int, [_H, c_char_p]),
     "grugan_trainer_load": (c_int, [_H, c_char_p]),

@@ -67,7 +67,8 @@ class TrainerConfig(Structure):
                 ("moment_matching", c_float), ("max_seconds", c_double),
                 ("select_every", c_int64), ("patience", c_int64),
                 ("instance_noise", c_float), ("difference_matching", c_double),
-                ("gradient_penalty", c_float), ("r1_gamma", c_float), ("r2_gamma", c_float)]
+                ("gradient_penalty", c_float), ("r1_gamma", c_float), ("r2_gamma", c_float),
+                ("final_candidates", c_int64)]
     _names_ = {"loss": K.LOSSES, "nonfinite_policy": K.NONFINITE_POLICIES}
 
 
@@ -85,7 +86,8 @@ class Progress(Structure):
                 ("g_grad_norm", c_float), ("samples_per_second", c_double),
                 ("skipped", c_uint64), ("elapsed_seconds", c_double),
                 ("evaluations", c_uint64), ("quality", c_double), ("best_quality", c_double),
-                ("best_step", c_uint64), ("finished", c_int32)]
+                ("best_step", c_uint64), ("finished", c_int32),
+                ("final_quality", c_double), ("final_step", c_uint64)]
 
 
 # Every struct above, for the layout test.

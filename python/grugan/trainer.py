@@ -209,6 +209,11 @@ class Trainer(Handle):
         """Copies the best generator into the generator (e.g. to sample from it)."""
         self._check(lib().grugan_trainer_restore_best(self._h))
 
+    def rank_final(self):
+        """Runs model selection's final ranking now (for loops that stop on their own;
+        the step that finishes training runs it by itself)."""
+        self._check(lib().grugan_trainer_rank_final(self._h))
+
     def estimate(self):
         """A quality estimate of the current generator now (0 best, 0.5 worst); raises
         StateError when model selection is off."""

@@ -13,9 +13,10 @@
 /* The training checkpoint's format name and the newest version read
  * (train/checkpoint.c writes it; grugan_generator_load reads its generator).
  * Version 2 added the clock and model selection's state, and the best
- * generator's tensors under GRUGAN__BEST_PREFIX. */
+ * generator's tensors under GRUGAN__BEST_PREFIX; version 3 the final
+ * ranking's candidates (selection.candidate.I.*). */
 #define GRUGAN__CHECKPOINT_FORMAT "libgrugan-trainer"
-#define GRUGAN__CHECKPOINT_VERSION 2
+#define GRUGAN__CHECKPOINT_VERSION 3
 #define GRUGAN__BEST_PREFIX "best."
 
 /* Most architecture entries of one model; key and value capacities. */

@@ -33,6 +33,10 @@ typedef struct state {
     /* version 2: the clock, and model selection's state (the two estimates
      * as the bits of their IEEE doubles, so that they resume exactly) */
     uint64_t elapsed_us, evaluations, best_step, since_best, quality_bits, best_quality_bits;
+    /* version 3: the final ranking's candidates (their generators are
+     * tensors) */
+    uint64_t n_cand, kept, ranked;
+    grugan__candidate cand[GRUGAN__MAX_CANDIDATES];
 } state;
 
 static void state_release(const grugan_context *ctx, state *s)
@@ -95,12 +99,32 @@ static double bits_double(uint64_t u)
 }
 
 
+/* The metadata of the final ranking's candidates (version 3): three counts,
+ * then three values per candidate. */
+enum { CAND_META = 3 + 3 * GRUGAN__MAX_CANDIDATES, CAND_KEY_CAP = 64 };
+
+typedef struct candidate_meta {
+    char keys[CAND_META][CAND_KEY_CAP];
+    char values[CAND_META][META_VALUE_CAP];
+} candidate_meta;
+
+static void candidate_key(char key[CAND_KEY_CAP], size_t i, const char *what)
+{
+    snprintf(key, CAND_KEY_CAP, "selection.candidate.%zu.%s", i, what);
+}
+
+/* The tensor prefix of candidate i's generator. */
+static void candidate_prefix(char prefix[CAND_KEY_CAP], size_t i)
+{
+    candidate_key(prefix, i, "generator.");
+}
+
 /* ---- save ------------------------------------------------------------------------ */
 
 /* Adds the tensors of a parameter set under prefix; names go to `names`
- * (capacity GRUGAN__NAME_CAP + 16 each). */
+ * (capacity GRUGAN__NAME_CAP + 64 each). */
 static void add_params(const grugan_params *p, const float *values, const char *prefix,
-                       grugan__st_tensor *t, char (*names)[GRUGAN__NAME_CAP + 24], size_t *n)
+                       grugan__st_tensor *t, char (*names)[GRUGAN__NAME_CAP + 64], size_t *n)
 {
     for (size_t i = 0; i < p->n_tensors; i++) {
         const grugan__tensor *pt = &p->tensors[i];
@@ -119,11 +143,13 @@ static int encode(grugan_trainer *tr, grugan__json_out *out)
     const grugan_context *ctx = tr->obj.ctx;
     const grugan_params *gp = grugan_generator_params(tr->gen);
     const grugan_params *dp = grugan_discriminator_params(tr->disc);
-    size_t n_tensors = 2 * gp->n_tensors + dp->n_tensors + 4, n = 0;
+    const size_t n_cand = tr->sel_n ? tr->n_cand : 0;
+    size_t n_tensors = (2 + n_cand) * gp->n_tensors + dp->n_tensors + 4, n = 0;
     size_t shapes[4][1];
-    char (*names)[GRUGAN__NAME_CAP + 24];
+    char (*names)[GRUGAN__NAME_CAP + 64];
     char values[META_COUNT][META_VALUE_CAP];
-    grugan__st_meta meta[META_COUNT + 2 * GRUGAN__ARCH_MAX];
+    candidate_meta cm;
+    grugan__st_meta meta[META_COUNT + CAND_META + 2 * GRUGAN__ARCH_MAX];
     grugan__arch gen_arch, disc_arch;
     size_t n_meta = META_COUNT;
     grugan__st_tensor *t;
@@ -155,7 +181,13 @@ static int encode(grugan_trainer *tr, grugan__json_out *out)
     add_params(gp, gp->values, "generator.", t, names, &n);
     add_params(dp, dp->values, "discriminator.", t, names, &n);
     if (grugan__selection_has_best(tr))
-        add_params(gp, tr->best, GRUGAN__BEST_PREFIX "generator.", t, names, &n);
+        add_params(gp, grugan__selection_kept(tr), GRUGAN__BEST_PREFIX "generator.", t, names,
+                   &n);
+    for (size_t i = 0; i < n_cand; i++) {
+        char prefix[CAND_KEY_CAP];
+        candidate_prefix(prefix, i);
+        add_params(gp, tr->cand_params + i * tr->n_gen_params, prefix, t, names, &n);
+    }
     shapes[0][0] = s.gen_opt_n;
     shapes[1][0] = s.disc_opt_n;
     shapes[2][0] = tr->F;
@@ -178,6 +210,28 @@ static int encode(grugan_trainer *tr, grugan__json_out *out)
         else
             snprintf(values[i], sizeof values[i], "%s", grugan_version_string());
         meta[i].value = values[i];
+    }
+    {
+        /* the candidates: their count, the kept one, whether ranked, then
+         * each one's step and the bits of its two estimates */
+        size_t k = 0;
+        const uint64_t head[3] = {n_cand, n_cand ? tr->kept : 0, n_cand ? tr->ranked : 0};
+        const char *const head_keys[3] = {"selection.candidates", "selection.kept",
+                                          "selection.ranked"};
+        for (size_t i = 0; i < 3; i++, k++) {
+            snprintf(cm.keys[k], CAND_KEY_CAP, "%s", head_keys[i]);
+            snprintf(cm.values[k], META_VALUE_CAP, "%" PRIu64, head[i]);
+        }
+        for (size_t i = 0; i < n_cand; i++) {
+            const uint64_t v[3] = {tr->cand[i].step, double_bits(tr->cand[i].quality),
+                                   double_bits(tr->cand[i].final)};
+            const char *const what[3] = {"step", "quality_bits", "final_bits"};
+            for (size_t j = 0; j < 3; j++, k++) {
+                candidate_key(cm.keys[k], i, what[j]);
+                snprintf(cm.values[k], META_VALUE_CAP, "%" PRIu64, v[j]);
+            }
+        }
+        for (size_t i = 0; i < k; i++) meta[n_meta++] = (grugan__st_meta){cm.keys[i], cm.values[i]};
     }
     grugan__arch_of_generator(tr->gen, &gen_arch);
     grugan__arch_of_discriminator(tr->disc, &disc_arch);
@@ -272,7 +326,7 @@ static int check_params(grugan_trainer *tr, const grugan__st_file *f, bool *used
 {
     int rc = GRUGAN_OK;
     for (size_t i = 0; i < p->n_tensors; i++) {
-        char name[GRUGAN__NAME_CAP + 16];
+        char name[GRUGAN__NAME_CAP + 64];
         snprintf(name, sizeof name, "%s%s", prefix, p->tensors[i].name);
         entries[i] = expect(tr, f, used, name, p->tensors[i].ndim, p->tensors[i].shape, &rc);
         if (!entries[i]) return rc;
@@ -282,12 +336,63 @@ static int check_params(grugan_trainer *tr, const grugan__st_file *f, bool *used
     return GRUGAN_OK;
 }
 
+/* Reads the candidates' metadata of a version 3 checkpoint into s (version
+ * 2: the best generator as the one candidate) and checks it against the
+ * rest of the selection state. */
+static int read_candidates(grugan_trainer *tr, const grugan__st_file *f, uint64_t version,
+                           state *s)
+{
+    const char *bad = NULL;
+    if (version < 3) {
+        s->n_cand = s->evaluations ? 1 : 0;
+        s->kept = s->ranked = 0;
+        s->cand[0] = (grugan__candidate){s->best_step, bits_double(s->best_quality_bits), NAN};
+        return GRUGAN_OK;
+    }
+    if (!grugan__st_meta_u64(f, "selection.candidates", &s->n_cand) ||
+        !grugan__st_meta_u64(f, "selection.kept", &s->kept) ||
+        !grugan__st_meta_u64(f, "selection.ranked", &s->ranked))
+        return FAIL(tr, GRUGAN_E_FORMAT,
+                    "checkpoint: metadata of model selection's candidates is missing or not a "
+                    "count");
+    if (s->n_cand > GRUGAN__MAX_CANDIDATES || s->n_cand > s->evaluations ||
+        (s->n_cand == 0) != (s->evaluations == 0) || s->ranked > 1 ||
+        (s->n_cand && s->kept >= s->n_cand) || (!s->n_cand && (s->kept || s->ranked)))
+        bad = "counts";
+    for (size_t i = 0; !bad && i < s->n_cand; i++) {
+        char key[CAND_KEY_CAP];
+        uint64_t v[3];
+        const char *const what[3] = {"step", "quality_bits", "final_bits"};
+        for (size_t j = 0; j < 3; j++) {
+            candidate_key(key, i, what[j]);
+            if (!grugan__st_meta_u64(f, key, &v[j]))
+                return FAIL(tr, GRUGAN_E_FORMAT,
+                            "checkpoint: metadata '%s' is missing or not a count", key);
+        }
+        s->cand[i] = (grugan__candidate){v[0], bits_double(v[1]), bits_double(v[2])};
+        /* in order of their estimates, none after the current step, the first
+         * the best estimate; final estimates in [0, 0.5] or not made yet */
+        if (s->cand[i].step > s->step || !(s->cand[i].quality >= 0.0) ||
+            !(s->cand[i].quality <= 0.5) || (i && s->cand[i].quality < s->cand[i - 1].quality) ||
+            (!isnan(s->cand[i].final) && !(s->cand[i].final >= 0.0 && s->cand[i].final <= 0.5)))
+            bad = "candidate";
+    }
+    if (!bad && s->n_cand &&
+        (double_bits(s->cand[0].quality) != s->best_quality_bits ||
+         (s->ranked && isnan(s->cand[s->kept].final)) || (!s->ranked && s->kept != 0)))
+        bad = "ranking";
+    if (bad)
+        return FAIL(tr, GRUGAN_E_FORMAT,
+                    "checkpoint: model selection's candidates are inconsistent (%s)", bad);
+    return GRUGAN_OK;
+}
+
 static int load(grugan_trainer *tr, const void *data, size_t size)
 {
     const grugan_context *ctx = tr->obj.ctx;
     grugan_params *gp = grugan_generator_params(tr->gen);
     grugan_params *dp = grugan_discriminator_params(tr->disc);
-    const grugan__st_entry **gen_e = NULL, **disc_e = NULL, **best_e = NULL;
+    const grugan__st_entry **gen_e = NULL, **disc_e = NULL, **best_e = NULL, **cand_e = NULL;
     const grugan__st_entry *e;
     grugan__st_file f;
     bool *used = NULL;
@@ -351,6 +456,7 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
         rc = FAIL(tr, GRUGAN_E_FORMAT, "checkpoint: model selection's state is inconsistent");
         goto done;
     }
+    if ((rc = read_candidates(tr, &f, version, &s)) != GRUGAN_OK) goto done;
 
     for (size_t i = 0; i < f.n_entries; i++)
         if (f.entries[i].count > biggest) biggest = f.entries[i].count;
@@ -358,9 +464,10 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
     gen_e = grugan__calloc(ctx, gp->n_tensors, sizeof *gen_e);
     disc_e = grugan__calloc(ctx, dp->n_tensors, sizeof *disc_e);
     best_e = grugan__calloc(ctx, gp->n_tensors, sizeof *best_e);
+    cand_e = grugan__calloc(ctx, (s.n_cand ? s.n_cand : 1) * gp->n_tensors, sizeof *cand_e);
     scratch = grugan__calloc(ctx, biggest, sizeof *scratch);
     current = grugan__calloc(ctx, 2 * tr->F, sizeof *current);
-    if (!used || !gen_e || !disc_e || !best_e || !scratch || !current) {
+    if (!used || !gen_e || !disc_e || !best_e || !cand_e || !scratch || !current) {
         rc = FAIL(tr, GRUGAN_E_NOMEM, "cannot allocate while loading the checkpoint");
         goto done;
     }
@@ -374,6 +481,17 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
                                scratch)) != GRUGAN_OK)
             goto done;
     }
+    /* the candidates' generators (version 3; version 2's one candidate is the
+     * best generator) */
+    for (size_t i = 0; version >= 3 && i < s.n_cand; i++) {
+        char prefix[CAND_KEY_CAP];
+        candidate_prefix(prefix, i);
+        if ((rc = check_params(tr, &f, used, gp, prefix, cand_e + i * gp->n_tensors,
+                               scratch)) != GRUGAN_OK)
+            goto done;
+    }
+    if (version < 3 && s.n_cand)
+        memcpy(cand_e, best_e, gp->n_tensors * sizeof *cand_e);
     if (s.gen_opt_n) {
         if (!(e = expect(tr, &f, used, "generator_optimizer.state", 1, &s.gen_opt_n, &rc))) goto done;
         grugan__st_copy(e, s.gen_opt_state);
@@ -424,20 +542,33 @@ static int load(grugan_trainer *tr, const void *data, size_t size)
     tr->progress.epoch = s.epoch;
     tr->progress.elapsed_seconds = (double)s.elapsed_us * 1e-6;
     if (tr->sel_n) {
+        /* a trainer that keeps fewer candidates takes the first ones; a
+         * ranking whose choice is not among them no longer holds */
+        const size_t n_cand = s.n_cand < tr->keep ? (size_t)s.n_cand : tr->keep;
+        const bool ranked = s.ranked && s.kept < n_cand && tr->keep > 1;
         tr->progress.evaluations = s.evaluations;
-        tr->progress.best_step = s.best_step;
         tr->progress.quality = bits_double(s.quality_bits);
         tr->progress.best_quality = bits_double(s.best_quality_bits);
         tr->since_best = s.since_best;
-        if (s.evaluations)
+        tr->n_cand = n_cand;
+        tr->ranked = ranked;
+        tr->kept = ranked ? (size_t)s.kept : 0;
+        for (size_t k = 0; k < n_cand; k++) {
+            tr->cand[k] = s.cand[k];
             for (size_t i = 0; i < gp->n_tensors; i++)
-                grugan__st_copy(best_e[i], tr->best + gp->tensors[i].offset);
+                grugan__st_copy(cand_e[k * gp->n_tensors + i],
+                                tr->cand_params + k * tr->n_gen_params + gp->tensors[i].offset);
+        }
+        tr->progress.best_step = n_cand ? tr->cand[0].step : 0;
+        tr->progress.final_quality = ranked ? tr->cand[tr->kept].final : NAN;
+        tr->progress.final_step = ranked ? tr->cand[tr->kept].step : 0;
     }
     grugan__trainer_update_finished(tr);
     rc = GRUGAN_OK;
 done:
     grugan__free(ctx, used);
     grugan__free(ctx, best_e);
+    grugan__free(ctx, cand_e);
     grugan__free(ctx, gen_e);
     grugan__free(ctx, disc_e);
     grugan__free(ctx, scratch);

@@ -27,13 +27,6 @@
 #define DEFAULT_INSTANCE_NOISE_SMALL 0.05f
 #define SMALL_DATA 1000
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void release_buffers(grugan_trainer *tr)
 {
     const grugan_context *ctx = tr->obj.ctx;
@@ -124,6 +117,9 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
     if (c->threads < 0 || c->threads > 256)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "threads %d outside 0..256",
                                  (int)c->threads);
+    if (c->final_candidates > GRUGAN__MAX_CANDIDATES)
+        return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "final_candidates %lld exceeds %d",
+                                 (long long)c->final_candidates, GRUGAN__MAX_CANDIDATES);
     if (c->d_steps > 1000)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "d_steps %zu exceeds 1000", c->d_steps);
     return grugan__penalties_check_config(ctx, c, err);
@@ -566,18 +562,22 @@ int grugan_trainer_step(grugan_trainer *tr)
     int rc;
     if (!grugan__object_is(tr, GRUGAN__MAGIC_TRAINER)) return GRUGAN_E_INVALID;
     grugan__clear(&tr->obj);
-    start = now_seconds();
+    start = grugan__now_seconds();
     for (size_t k = 0; k < tr->cfg.d_steps; k++)
         if ((rc = discriminator_update(tr, k)) != GRUGAN_OK) return rc;
     if ((rc = generator_update(tr)) != GRUGAN_OK) return rc;
     tr->progress.step++;
-    spent = fmax(now_seconds() - start, 1e-9);
+    spent = fmax(grugan__now_seconds() - start, 1e-9);
     sequences = 2 * tr->B * tr->cfg.d_steps + (tr->feat ? 2 : 1) * tr->B;
     tr->progress.samples_per_second = (double)sequences / spent;
     rc = grugan__selection_after_step(tr);
-    tr->progress.elapsed_seconds += now_seconds() - start;
+    tr->progress.elapsed_seconds += grugan__now_seconds() - start;
     grugan__trainer_update_finished(tr);
     if (rc != GRUGAN_OK) return rc;
+    /* the step that finishes training ranks model selection's candidates */
+    if (tr->progress.finished != GRUGAN_FINISHED_NO &&
+        (rc = grugan__selection_rank_final(tr)) != GRUGAN_OK)
+        return rc;
     if (tr->callback && tr->callback(&tr->progress, tr->callback_user) != 0)
         return FAIL(tr, GRUGAN_E_ABORTED, "stopped by the progress callback after step %llu",
                     (unsigned long long)tr->progress.step);

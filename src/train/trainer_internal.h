@@ -5,6 +5,18 @@
 
 #include "core/core.h"
 
+#include <time.h>
+
+/* A candidate of model selection's final ranking. */
+typedef struct grugan__candidate {
+    uint64_t step;   /* whose generator */
+    double quality;  /* its quick estimate */
+    double final;    /* its final ranking's estimate; NaN before it is scored */
+} grugan__candidate;
+
+/* Most candidates a trainer keeps (final_candidates). */
+#define GRUGAN__MAX_CANDIDATES 16
+
 struct grugan_trainer {
     grugan__object obj;
     grugan_trainer_config cfg; /* with defaults resolved */
@@ -45,12 +57,30 @@ struct grugan_trainer {
     size_t sel_test;       /* the last sel_test of them are the fixed test part (0: none) */
     float *sel_real;       /* (sel_n, T, F) */
     float *sel_cond;       /* (sel_n, C) or NULL */
-    float *best;           /* (generator parameters) the best generator so far */
     size_t n_gen_params;
     uint64_t since_best;   /* estimates since the last new best */
+    /* the candidates of the final ranking: the best `keep` estimates so far,
+     * in order (lowest estimate first, the later of equal ones first) */
+    size_t keep;           /* at most this many (1: no final ranking) */
+    size_t n_cand;         /* held now; 0 before the first estimate */
+    grugan__candidate *cand; /* (keep) */
+    float *cand_params;    /* (keep, n_gen_params): candidate i's generator */
+    size_t kept;           /* the candidate whose generator is kept */
+    bool ranked;           /* the final ranking holds (kept is its choice) */
+    float *scratch_params; /* (n_gen_params) the live generator during the ranking */
+    double estimate_seconds; /* time of the quick estimates made by this handle */
+    uint64_t estimates_timed; /* their number */
 
     grugan_progress progress;
 };
+
+/* Seconds on the monotonic clock. */
+static inline double grugan__now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* Gradient penalties (penalties.c). */
 /* Checks the configuration's penalty fields. */
@@ -71,8 +101,20 @@ int grugan__penalties_add(grugan_trainer *tr, const float *seen, uint64_t update
 /* Whether the trainer holds a best generator (selection on, an estimate made). */
 static inline bool grugan__selection_has_best(const grugan_trainer *tr)
 {
-    return tr->sel_n && tr->progress.evaluations;
+    return tr->sel_n && tr->n_cand;
 }
+/* The kept generator's parameters (only when grugan__selection_has_best). */
+static inline float *grugan__selection_kept(const grugan_trainer *tr)
+{
+    return tr->cand_params + tr->kept * tr->n_gen_params;
+}
+/* Whether the final ranking is due: candidates to rank and no ranking yet. */
+static inline bool grugan__selection_rank_due(const grugan_trainer *tr)
+{
+    return tr->sel_n && tr->keep > 1 && tr->n_cand && !tr->ranked;
+}
+/* Runs the final ranking (grugan_trainer_rank_final without the checks). */
+int grugan__selection_rank_final(grugan_trainer *tr);
 int grugan__selection_setup(grugan_trainer *tr, grugan_error *err);
 void grugan__selection_release(grugan_trainer *tr);
 /* Makes an estimate when one is due after the step just done. */
