@@ -36,6 +36,7 @@ typedef struct progress_view {
     double last_print;              /* elapsed seconds of the last line (not on a tty) */
     unsigned long long every;       /* a curve row every this many steps (>= 1) */
     unsigned long long last_eval;   /* evaluations seen so far */
+    unsigned long long kept;        /* the step of the kept generator (0: none yet) */
     curve_point *points;
     size_t n, cap;
     int out_of_memory;
@@ -64,6 +65,8 @@ static inline void progress_record(progress_view *v, const grugan_progress *p)
         v->points = grown;
         v->cap = cap;
     }
+    v->kept = (unsigned long long)(p->final_quality == p->final_quality ? p->final_step
+                                                                          : p->best_step);
     pt = &v->points[v->n++];
     pt->step = (unsigned long long)p->step;
     pt->evaluations = (unsigned long long)p->evaluations;
@@ -195,7 +198,8 @@ static inline void progress_svg_panel(FILE *f, const progress_view *v, double le
 }
 
 /* The quality panel: each estimate as a dot (at the steps where it was
- * made), the best so far as a line, a ring around the best. */
+ * made), the best so far as a line, a ring around the kept generator's (the
+ * best estimate's, or the final ranking's choice). */
 static inline void progress_svg_quality(FILE *f, const progress_view *v, double left, double top)
 {
     const double last = v->n ? (double)v->points[v->n - 1].step : 0;
@@ -213,7 +217,7 @@ static inline void progress_svg_quality(FILE *f, const progress_view *v, double 
         const curve_point *pt = &v->points[i];
         if (pt->evaluations == (i ? v->points[i - 1].evaluations : 0)) continue;
         svg_dot(&p, (double)pt->step, pt->quality, 2.5, SVG_BLACK, 0.9);
-        if (pt->quality == pt->best) best = pt;
+        if (pt->step == v->kept) best = pt;
     }
     if (best)
         fprintf(f, "<circle cx='%.1f' cy='%.1f' r='6' fill='none' stroke='%s' "

@@ -31,7 +31,7 @@
 typedef struct options {
     const char *data, *checkpoint, *export_path, *curve;
     unsigned long seq_len, stride, hidden, layers, noise, d_steps, steps, batch, threads;
-    unsigned long seed, save_every, select_every, patience;
+    unsigned long seed, save_every, select_every, patience, final_candidates;
     double minutes, holdout;         /* negative: the rule (see usage) */
     int no_selection;
     size_t *columns; /* NULL: all */
@@ -99,6 +99,9 @@ static void usage(FILE *f)
         "  --select-every K   steps between two quality estimates (default 1000)\n"
         "  --patience P       stop after P estimates without a new best (default 30;\n"
         "                     0: never stop early)\n"
+        "  --final-candidates N  at the end, score the N best generators again with a\n"
+        "                     fuller estimate and keep the best (default 3; 1: keep the\n"
+        "                     best quick estimate's; at most 16)\n"
         "  --no-selection     no estimates: the checkpoint holds the last generator\n"
         "output:\n"
         "  --checkpoint PATH  training checkpoint written at the end, every --save-every\n"
@@ -195,6 +198,7 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--select-every") == 0)
             bad = cli_count(v, &o->select_every) || !o->select_every;
         else if (strcmp(a, "--patience") == 0) bad = cli_count(v, &o->patience);
+        else if (strcmp(a, "--final-candidates") == 0) bad = cli_count(v, &o->final_candidates);
         else if (strcmp(a, "--curve") == 0) o->curve = v;
         else if (strcmp(a, "--batch") == 0) bad = cli_count(v, &o->batch) || !o->batch;
         else if (strcmp(a, "--lr-g") == 0) bad = cli_real(v, &o->lr_g) || !(o->lr_g > 0);
@@ -406,6 +410,7 @@ int main(int argc, char **argv)
     tc.max_seconds = 60.0 * o.minutes;
     tc.select_every = o.no_selection ? -1 : (int64_t)o.select_every;
     tc.patience = o.patience == (unsigned long)-1 ? 0 : o.patience == 0 ? -1 : (int64_t)o.patience;
+    tc.final_candidates = (int64_t)o.final_candidates; /* 0: the default */
     tc.clip_weights = (float)(o.clip_weights >= 0                ? o.clip_weights
                               : o.loss == GRUGAN_LOSS_WASSERSTEIN ? 0.1
                                                                   : 0.0);

@@ -1228,10 +1228,12 @@ typedef struct grugan_trainer_config {
                                    loss (grugan_moment_matching over the T*F values of the
                                    real and generated batch); 0: the default, 100 (as
                                    TimeGAN); negative: none */
-    double max_seconds;       /**< wall-clock budget of training in seconds (steps and
-                                   estimates, summed over runs and resumed runs): run stops
-                                   at the first step that ends past it; 0: none. Where a
-                                   run ends then depends on the machine's speed */
+    double max_seconds;       /**< wall-clock budget of training in seconds (steps,
+                                   estimates and the final ranking, summed over runs and
+                                   resumed runs): run stops at the first step that ends
+                                   past it less the time the final ranking is predicted to
+                                   take; 0: none. Where a run ends then depends on the
+                                   machine's speed */
     int64_t select_every;     /**< model selection: steps between two quality estimates
                                    (see "Model selection" above); 0: the default, 1000;
                                    negative: no model selection */

@@ -18,7 +18,8 @@ from .optimizer import Optimizer
 
 # What the trainer reports (grugan_progress): step, epoch, total_steps, d_loss, g_loss,
 # d_real, d_fake, d_grad_norm, g_grad_norm, samples_per_second, skipped,
-# elapsed_seconds, evaluations, quality, best_quality, best_step, finished (FINISHED_*).
+# elapsed_seconds, evaluations, quality, best_quality, best_step, finished (FINISHED_*),
+# final_quality, final_step.
 Progress = collections.namedtuple(
     "Progress", [name for name, _ in S.Progress._fields_ if name != "struct_size"])
 
@@ -72,7 +73,8 @@ class Trainer(Handle):
         "wasserstein", "hinge", "wgan-gp"), d_steps, batch_size, total_steps, epochs,
         label_smoothing, clip_grad_norm, clip_weights, feature_matching,
         nonfinite_policy ("stop", "skip"), threads, moment_matching, max_seconds (time
-        budget), select_every and patience (model selection and early stopping),
+        budget), select_every, patience and final_candidates (model selection, early
+        stopping and the final ranking),
         instance_noise, difference_matching, gradient_penalty, r1_gamma and r2_gamma;
         absent or 0: the library's default, negative switches a default-on setting
         off. callback: see the callback property."""
