@@ -44,13 +44,14 @@ typedef struct options {
     const char *out;
     int threads;
     unsigned long seed;
+    unsigned long final_candidates; /* 0: the library's default */
 } options;
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: train_sines [--seconds S] [--steps N] [--samples M] [--disc KIND] [--out DIR]\n"
-            "                   [--threads K] [--seed X]\n"
+            "                   [--threads K] [--seed X] [--final-candidates N]\n"
             "Trains a GRU GAN on TimeGAN's Sines data (10000 sequences x 24 steps x 5\n"
             "features) with the library's defaults and keeps the generator of the best\n"
             "quality estimate. `make demo` runs it with --out build/demo.\n"
@@ -63,6 +64,9 @@ static void usage(FILE *f)
             "  --out DIR    output directory, created if missing (default sines_out)\n"
             "  --threads K  threads, 1..256 (default 2)\n"
             "  --seed X     seed of the data, the weights and the noise (default 1)\n"
+            "  --final-candidates N  at the end, score the N best generators again with a\n"
+            "               fuller estimate and keep the best of them, 1..16 (1: off;\n"
+            "               default: the library's, see grugan_trainer_config)\n"
             "  -h, --help   print this help and exit\n"
             "writes into DIR: checkpoint.safetensors (the training state), samples.csv and\n"
             "samples.npy (M generated sequences), real.npy (the training sequences),\n"
@@ -84,6 +88,7 @@ static int parse_options(int argc, char **argv, options *o)
     o->out = "sines_out";
     o->threads = 2;
     o->seed = 1;
+    o->final_candidates = 0;
     for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
@@ -117,6 +122,10 @@ static int parse_options(int argc, char **argv, options *o)
             o->threads = threads >= 1 && threads <= 256 ? (int)threads : 0;
         }
         else if (strcmp(a, "--seed") == 0) o->seed = strtoul(v, &end, 10);
+        else if (strcmp(a, "--final-candidates") == 0) {
+            o->final_candidates = strtoul(v, &end, 10);
+            if (o->final_candidates < 1 || o->final_candidates > 16) end = NULL;
+        }
         else if (strcmp(a, "--out") == 0) o->out = v, end = (char *)v + strlen(v);
         else {
             fprintf(stderr, "train_sines: unknown option %s\n", a);
@@ -253,6 +262,7 @@ int main(int argc, char **argv)
     tc.total_steps = o.steps ? o.steps : UINT64_MAX;
     tc.max_seconds = o.steps ? 0 : o.seconds;
     tc.threads = o.threads;
+    if (o.final_candidates) tc.final_candidates = (int64_t)o.final_candidates;
     CHECK(grugan_trainer_create(NULL, &tc, gen, disc, gen_opt, disc_opt, data, &tr, &err),
           "trainer", err.message);
 
