@@ -72,7 +72,7 @@ help:
 	@echo "make fuzz         libFuzzer targets, FUZZ_SECONDS (60) each (needs clang)"
 	@echo "make bench        speed against PyTorch on this machine"
 	@echo "make examples     build the example programs into build/examples/"
-	@echo "make mpi          the MPI adapter lib/libgrugan_mpi.{a,so} (needs mpicc)"
+	@echo "make mpi          the MPI adapter lib/libgrugan_mpi.{a,so} and build/examples/train_csv_mpi (needs mpicc)"
 	@echo "make demo         train on Sines for about 90 s and write a checkpoint, samples, a picture"
 	@echo "make abi-check    compare the library's ABI with abi/$(SONAME).abi (needs abigail-tools)"
 	@echo "make abi-baseline rewrite abi/$(SONAME).abi from the built library (docs/api-conventions.md)"
@@ -259,7 +259,7 @@ examples: $(EXAMPLES) build/examples/embed
 # ---- the MPI adapter (docs/SCALING.md): optional, built with $(MPICC) ----------
 # lib/libgrugan_mpi.{a,so} from src/mpi/ (the only code that includes mpi.h),
 # its header include/grugan_mpi.h and build/gru_gan_mpi.pc; the shared one
-# links libgrugan.so. Also the MPI test program.
+# links libgrugan.so. Also the MPI test program and train_csv's MPI path.
 MPICC ?= mpicc
 MPI_SRC := $(sort $(wildcard src/mpi/*.c))
 MPI_OBJ := $(MPI_SRC:%.c=build/obj/%.o)
@@ -268,7 +268,7 @@ MPI_SONAME := libgrugan_mpi.so.$(MAJOR)
 MPI_STATIC := lib/libgrugan_mpi.a
 
 mpi: $(MPI_SHARED) lib/$(MPI_SONAME) lib/libgrugan_mpi.so $(MPI_STATIC) build/gru_gan_mpi.pc \
-     build/test_mpi
+     build/examples/train_csv_mpi build/test_mpi
 
 build/obj/src/mpi/%.o: src/mpi/%.c include/grugan_mpi.h include/grugan.h Makefile
 	@mkdir -p $(@D)
@@ -293,6 +293,13 @@ build/gru_gan_mpi.pc: gru_gan_mpi.pc.in include/grugan.h FORCE
 	@mkdir -p build
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' gru_gan_mpi.pc.in > $@
+
+build/examples/train_csv_mpi: examples/mpi/train_csv_mpi.c examples/train_csv.c \
+                              $(wildcard examples/*.h) include/grugan.h include/grugan_mpi.h \
+                              $(MPI_STATIC) $(STATIC)
+	@mkdir -p $(@D)
+	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE)
 
 build/test_mpi: tests/mpi/test_mpi.c include/grugan.h include/grugan_mpi.h $(MPI_STATIC) $(STATIC)
 	@mkdir -p $(@D)

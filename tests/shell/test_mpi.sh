@@ -6,7 +6,8 @@
 # fails on rank 1 (before its reductions, or after them) and a save that
 # fails on rank 0 stop every rank with that rank's status and message, and
 # leave the last checkpoint intact; a rank killed mid-run leaves the last
-# checkpoint intact and loadable.
+# checkpoint intact and loadable; train_csv_mpi on 2 processes writes the
+# same generator as train_csv --shards 2.
 set -eu
 : "${MAKE:=make}"
 if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
@@ -67,4 +68,28 @@ mpi 2 "$t" kill "$tmp/k.safetensors"
 ls "$tmp" | grep -v '\.safetensors$\|\.bin$\|^log$' && fail "a temporary file was left behind"
 echo "rank 1 killed in step 5: the checkpoint of step 4 is intact"
 
+# train_csv_mpi gives train_csv --shards 2's generator
+awk 'BEGIN { print "t,load,price"
+             for (i = 0; i < 300; i++) printf "%d,%.4f,%.4f\n", i, 50 + 20 * sin(i / 8), 3 + cos(i / 5) }' \
+    >"$tmp/series.csv"
+small="--columns 1,2 --batch 16 --hidden 8 --layers 1 --steps 4 --no-selection"
+# shellcheck disable=SC2086
+build/examples/train_csv "$tmp/series.csv" $small --shards 2 --checkpoint "$tmp/one.safetensors" \
+    --export "$tmp/one-gen.safetensors" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "train_csv --shards 2"; }
+# shellcheck disable=SC2086
+mpi 2 build/examples/train_csv_mpi "$tmp/series.csv" $small --checkpoint "$tmp/two.safetensors" \
+    --export "$tmp/two-gen.safetensors"
+[ "$rc" -eq 0 ] || { cat "$tmp/log"; fail "train_csv_mpi on 2 processes failed"; }
+[ "$(grep -c '^checkpoint: ' "$tmp/log")" -eq 1 ] || fail "train_csv_mpi: not one process speaking"
+cmp "$tmp/one-gen.safetensors" "$tmp/two-gen.safetensors" ||
+    fail "train_csv_mpi on 2 processes: another generator than train_csv --shards 2"
+# shellcheck disable=SC2086
+mpi 2 build/examples/train_csv_mpi "$tmp/series.csv" $small --steps 6 --resume \
+    --checkpoint "$tmp/two.safetensors"
+[ "$rc" -eq 0 ] || { cat "$tmp/log"; fail "train_csv_mpi --resume failed"; }
+grep -q "resumed from .* at step 4" "$tmp/log" || fail "train_csv_mpi did not resume at step 4"
+mpi 2 build/examples/train_csv_mpi "$tmp/series.csv" --batch 15
+[ "$rc" -eq 1 ] || { cat "$tmp/log"; fail "train_csv_mpi --batch 15 on 2 processes: exit $rc"; }
+grep -q "must be a multiple of --shards" "$tmp/log" || fail "train_csv_mpi: no message for --batch 15"
+echo "train_csv_mpi: train_csv --shards 2's generator; resumes"
 echo ok
