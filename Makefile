@@ -259,7 +259,8 @@ examples: $(EXAMPLES) build/examples/embed
 # ---- the MPI adapter (docs/SCALING.md): optional, built with $(MPICC) ----------
 # lib/libgrugan_mpi.{a,so} from src/mpi/ (the only code that includes mpi.h),
 # its header include/grugan_mpi.h and build/gru_gan_mpi.pc; the shared one
-# links libgrugan.so. Also the MPI test program and train_csv's MPI path.
+# links libgrugan.so. Also the MPI test program, train_csv's MPI path and
+# the benchmark of docs/SCALING.md (build/sines_mpi_bench).
 MPICC ?= mpicc
 MPI_SRC := $(sort $(wildcard src/mpi/*.c))
 MPI_OBJ := $(MPI_SRC:%.c=build/obj/%.o)
@@ -268,7 +269,7 @@ MPI_SONAME := libgrugan_mpi.so.$(MAJOR)
 MPI_STATIC := lib/libgrugan_mpi.a
 
 mpi: $(MPI_SHARED) lib/$(MPI_SONAME) lib/libgrugan_mpi.so $(MPI_STATIC) build/gru_gan_mpi.pc \
-     build/examples/train_csv_mpi build/test_mpi
+     build/examples/train_csv_mpi build/test_mpi build/sines_mpi_bench
 
 build/obj/src/mpi/%.o: src/mpi/%.c include/grugan_mpi.h include/grugan.h Makefile
 	@mkdir -p $(@D)
@@ -305,6 +306,11 @@ build/test_mpi: tests/mpi/test_mpi.c include/grugan.h include/grugan_mpi.h $(MPI
 	@mkdir -p $(@D)
 	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE)
+
+build/sines_mpi_bench: bench/mpi/sines_mpi_bench.c include/grugan.h include/grugan_mpi.h \
+                       $(MPI_STATIC) $(STATIC)
+	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE) -lm
 
 install-mpi: mpi
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
