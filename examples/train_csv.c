@@ -129,7 +129,9 @@ static void usage(FILE *f)
         "  train_csv prices.csv\n"
         "  train_csv prices.csv --columns 1,2,3 --seq-len 48 --stride 4 --minutes 20 \\\n"
         "      --threads 2 --checkpoint prices.safetensors --export prices-gen.safetensors\n"
-        "  train_csv prices.csv --checkpoint prices.safetensors --resume\n");
+        "  train_csv prices.csv --checkpoint prices.safetensors --resume\n"
+        "  mpirun -np 4 train_csv_mpi prices.csv --batch 256   (`make mpi`: the same\n"
+        "      program on 4 processes, the results of --shards 4; docs/SCALING.md)\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)

@@ -55,12 +55,21 @@ static const char *mpi_message(runner *r)
     return r->state ? grugan_mpi_message(r->state) : "cannot attach to MPI";
 }
 
+/* --help and the option errors leave through exit(): finalize MPI then too. */
+static void finalize(void)
+{
+    int done = 0;
+    MPI_Finalized(&done);
+    if (!done) MPI_Finalize();
+}
+
 int main(int argc, char **argv)
 {
     runner r = {0, 1, NULL, mpi_attach, mpi_detach, mpi_load, mpi_step,
                 mpi_save, mpi_export, mpi_message, NULL};
     int status;
     MPI_Init(&argc, &argv);
+    atexit(finalize);
     MPI_Comm_rank(MPI_COMM_WORLD, &r.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &r.size);
     /* the first process speaks for all; the others keep their errors only */
@@ -68,6 +77,5 @@ int main(int argc, char **argv)
     status = train_csv_main(argc, argv, &r);
     if (status == 1 && r.size > 1 && !r.tr)
         MPI_Abort(MPI_COMM_WORLD, 1); /* failed before attaching: the others wait there */
-    MPI_Finalize();
     return status;
 }
