@@ -12,9 +12,8 @@
  * it meets the others in their next reduction's: they learn of the failure,
  * stop their step and come to the end of it, and whoever was at the end
  * already agrees once more with them (PHASE said someone was reducing). */
-#include "grugan_mpi.h"
+#include <grugan_mpi.h>
 
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +38,15 @@ typedef struct outcome {
     int code;
     char message[MESSAGE_SIZE];
 } outcome;
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+static void say(grugan_mpi *m, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void fill_error(grugan_error *err, int code, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 static void say(grugan_mpi *m, const char *fmt, ...)
 {
