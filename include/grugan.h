@@ -1534,6 +1534,34 @@ GRUGAN_API int grugan_predictive_score(grugan_context *ctx, const grugan_metric_
                                        size_t features, double *mean, double *std,
                                        grugan_error *err);
 
+#define GRUGAN_METRIC_DISCRIMINATIVE 0 /**< grugan_discriminative_score */
+#define GRUGAN_METRIC_PREDICTIVE     1 /**< grugan_predictive_score */
+
+/**
+ * Some of the repetitions of a score, to spread them over processes (the
+ * MPI adapter's grugan_mpi_metric_score does): repetitions [first, first +
+ * count) of grugan_discriminative_score (kind GRUGAN_METRIC_DISCRIMINATIVE)
+ * or grugan_predictive_score (GRUGAN_METRIC_PREDICTIVE) with the same
+ * arguments, one score per repetition into `scores` (count doubles). A
+ * repetition's score depends only on (config->seed, repetition), so
+ * grugan_metric_summary of all of them in repetition order gives the mean
+ * and std of the one call, bit for bit. Fails as those calls do, and with
+ * GRUGAN_E_INVALID (unknown kind, NULL scores) and GRUGAN_E_RANGE (count 0,
+ * or the range beyond config's repetitions).
+ */
+GRUGAN_API int grugan_metric_repetitions(grugan_context *ctx, int32_t kind,
+                                         const grugan_metric_config *config, size_t first,
+                                         size_t count, const float *real, size_t n_real,
+                                         const float *synthetic, size_t n_synth, size_t steps,
+                                         size_t features, double *scores, grugan_error *err);
+
+/** The mean (sum in order, divided by count) and population standard
+ *  deviation (std may be NULL) of `count` repetition scores, as the scores
+ *  compute them. GRUGAN_E_INVALID for NULL scores or mean, GRUGAN_E_SIZE for
+ *  count 0. */
+GRUGAN_API int grugan_metric_summary(const double *scores, size_t count, double *mean,
+                                     double *std);
+
 /**
  * A quick estimate of how well a generator's sequences pass for real ones,
  * for model selection (the trainer's, or a custom loop's): generates n
