@@ -115,6 +115,25 @@ GRUGAN_MPI_API int grugan_mpi_load(grugan_mpi *m, const char *path);
  */
 GRUGAN_MPI_API int grugan_mpi_reduce(float *buffer, size_t count, int32_t what, void *user);
 
+/**
+ * Collective over `comm`: a TimeGAN score with its repetitions spread over
+ * the ranks (kind GRUGAN_METRIC_DISCRIMINATIVE or GRUGAN_METRIC_PREDICTIVE;
+ * the arguments of grugan_discriminative_score or grugan_predictive_score,
+ * the same on every rank). Rank r runs repetitions [r R / p, (r+1) R / p)
+ * of the R in `config` (grugan_metric_repetitions), the scores are gathered
+ * in repetition order and every rank gets the mean and std
+ * (grugan_metric_summary): the bits of the one-process call, for any number
+ * of ranks. A failure on any rank fails the call on every rank with the
+ * lowest failing rank's status and message in `err` (may be NULL). `ctx`
+ * as in the scores (may be NULL).
+ */
+GRUGAN_MPI_API int grugan_mpi_metric_score(MPI_Comm comm, grugan_context *ctx, int32_t kind,
+                                           const grugan_metric_config *config,
+                                           const float *real, size_t n_real,
+                                           const float *synthetic, size_t n_synth,
+                                           size_t steps, size_t features, double *mean,
+                                           double *std, grugan_error *err);
+
 #ifdef __cplusplus
 }
 #endif

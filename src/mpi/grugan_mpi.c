@@ -15,6 +15,7 @@
 #include <grugan_mpi.h>
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,4 +391,71 @@ int grugan_mpi_load(grugan_mpi *m, const char *path)
     free(bytes);
     if (rc != GRUGAN_OK) snprintf(why, sizeof why, "%s", grugan_trainer_message(m->tr));
     return share_any(m, rc, why);
+}
+
+/* The repetitions of a metric: the documented default when 0. */
+#define DEFAULT_REPETITIONS 10
+
+int grugan_mpi_metric_score(MPI_Comm comm, grugan_context *ctx, int32_t kind,
+                            const grugan_metric_config *config, const float *real,
+                            size_t n_real, const float *synthetic, size_t n_synth, size_t steps,
+                            size_t features, double *mean, double *std, grugan_error *err)
+{
+    grugan_mpi m; /* for the failure helpers: the communicator, rank and size */
+    grugan_error mine = {GRUGAN_OK, ""};
+    size_t reps, first, count;
+    double *scores = NULL;
+    int *counts = NULL, *displs = NULL, rc = GRUGAN_OK, initialized = 0;
+    long long flags[NFLAGS] = {0, 0, 0, 0, 0};
+    MPI_Initialized(&initialized);
+    if (!initialized || comm == MPI_COMM_NULL) {
+        fill_error(err, GRUGAN_E_INVALID, "grugan_mpi_metric_score: %s",
+                   initialized ? "MPI_COMM_NULL" : "MPI is not initialized");
+        return GRUGAN_E_INVALID;
+    }
+    memset(&m, 0, sizeof m);
+    m.comm = comm;
+    MPI_Comm_rank(comm, &m.rank);
+    MPI_Comm_size(comm, &m.size);
+    reps = config && config->repetitions ? config->repetitions : DEFAULT_REPETITIONS;
+    if (reps > (size_t)INT32_MAX) {
+        fill_error(err, GRUGAN_E_RANGE, "grugan_mpi_metric_score: %zu repetitions", reps);
+        return GRUGAN_E_RANGE;
+    }
+    first = (size_t)m.rank * reps / (size_t)m.size;
+    count = (size_t)(m.rank + 1) * reps / (size_t)m.size - first;
+    scores = malloc(reps * sizeof *scores);
+    counts = malloc((size_t)m.size * sizeof *counts);
+    displs = malloc((size_t)m.size * sizeof *displs);
+    if (!scores || !counts || !displs) {
+        rc = mine.code = GRUGAN_E_NOMEM;
+        snprintf(mine.message, sizeof mine.message, "out of memory");
+    } else if (count) {
+        rc = grugan_metric_repetitions(ctx, kind, config, first, count, real, n_real, synthetic,
+                                       n_synth, steps, features, scores + first, &mine);
+    } else if (!mean) { /* a rank without repetitions still checks what it can */
+        rc = mine.code = GRUGAN_E_INVALID;
+        snprintf(mine.message, sizeof mine.message, "mean is NULL");
+    }
+    flags[FAIL] = fail_flag(&m, rc != GRUGAN_OK);
+    agree(&m, flags);
+    if (flags[FAIL]) {
+        rc = share_failure(&m, flags[FAIL], rc, mine.message, "");
+        fill_error(err, rc, "%s", m.message);
+    } else {
+        for (int r = 0; r < m.size; r++) {
+            const size_t f = (size_t)r * reps / (size_t)m.size;
+            displs[r] = (int)f;
+            counts[r] = (int)((size_t)(r + 1) * reps / (size_t)m.size - f);
+        }
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, scores, counts, displs, MPI_DOUBLE,
+                       comm);
+        rc = grugan_metric_summary(scores, reps, mean, std);
+        if (rc != GRUGAN_OK) fill_error(err, rc, "grugan_mpi_metric_score: NULL mean");
+        else if (err) err->code = GRUGAN_OK, err->message[0] = '\0';
+    }
+    free(scores);
+    free(counts);
+    free(displs);
+    return rc;
 }

@@ -14,6 +14,11 @@
  *   test_mpi kill CKPT                  saves every step; rank 1 dies
  *                                       (SIGKILL) inside step 5
  *   test_mpi verify CKPT STEP           one process: CKPT loads, is at STEP
+ *   test_mpi metric                     both scores with their repetitions
+ *                                       spread over the ranks give the bits
+ *                                       of the one-process call (5 and 2
+ *                                       repetitions); a bad argument fails
+ *                                       on every rank
  *
  * OUT receives both models' parameters as raw floats, written by rank 0
  * (compared byte for byte by the shell test). Exit status 0 on success; a
@@ -200,6 +205,64 @@ static int expect_failure(grugan_mpi *m, int rc, int code, const char *needle)
     return 0;
 }
 
+/* The metric mode (see the top). */
+static int metric_checks(void)
+{
+    enum { MN = 30, MT = 6, MF = 3 };
+    static float real[MN * MT * MF], fake[MN * MT * MF];
+    const int32_t kinds[2] = {GRUGAN_METRIC_DISCRIMINATIVE, GRUGAN_METRIC_PREDICTIVE};
+    grugan_error err = {0, ""};
+    int rank = 0, bad = 0;
+    unsigned s = 9;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    for (size_t i = 0; i < MN * MT * MF; i++) {
+        s = s * 1103515245u + 12345u;
+        real[i] = 0.5f + 0.4f * sinf((float)(i % MT) * 0.7f + (float)(i / (MT * MF)));
+        fake[i] = (float)(s >> 8) / 16777216.0f;
+    }
+    for (int k = 0; k < 2; k++)
+        for (size_t reps = 5; reps >= 2; reps = reps == 5 ? 2 : 0) {
+            grugan_metric_config c = GRUGAN_METRIC_CONFIG_INIT;
+            double mean = -1, std = -1, one_mean = -2, one_std = -2;
+            int rc;
+            c.repetitions = reps;
+            c.iterations = 10;
+            c.batch_size = 8;
+            c.seed = 4;
+            rc = (k == 0 ? grugan_discriminative_score : grugan_predictive_score)(
+                NULL, &c, real, MN, fake, MN, MT, MF, &one_mean, &one_std, &err);
+            if (rc != GRUGAN_OK) return failf("one-process score", err.message);
+            rc = grugan_mpi_metric_score(MPI_COMM_WORLD, NULL, kinds[k], &c, real, MN, fake, MN,
+                                         MT, MF, &mean, &std, &err);
+            if (rc != GRUGAN_OK) return failf("spread score", err.message);
+            if (memcmp(&mean, &one_mean, sizeof mean) || memcmp(&std, &one_std, sizeof std)) {
+                fprintf(stderr, "test_mpi: rank %d, kind %d, %zu repetitions: %.17g +- %.17g, "
+                                "one process %.17g +- %.17g\n",
+                        rank, (int)kinds[k], reps, mean, std, one_mean, one_std);
+                bad = 1;
+            }
+        }
+    {
+        /* NaN in the data of the last rank only: every rank fails alike */
+        grugan_metric_config c = GRUGAN_METRIC_CONFIG_INIT;
+        int size = 1, rc;
+        double mean;
+        MPI_Comm_size(MPI_COMM_WORLD, &size);
+        c.repetitions = 3;
+        c.iterations = 5;
+        if (rank == size - 1) fake[7] = NAN;
+        rc = grugan_mpi_metric_score(MPI_COMM_WORLD, NULL, GRUGAN_METRIC_DISCRIMINATIVE, &c,
+                                     real, MN, fake, MN, MT, MF, &mean, NULL, &err);
+        if (rc != GRUGAN_E_NONFINITE || err.code != rc || !strstr(err.message, "rank ")) {
+            fprintf(stderr, "test_mpi: rank %d: a NaN gave %d: %s\n", rank, rc, err.message);
+            bad = 1;
+        } else if (rank == 0) {
+            printf("test_mpi: rank 0 got: %s\n", err.message);
+        }
+    }
+    return bad;
+}
+
 static int run_mpi(int argc, char **argv)
 {
     const char *mode = argv[1];
@@ -259,7 +322,8 @@ int main(int argc, char **argv)
 {
     world w;
     int status = 1;
-    if (argc < 3) return failf("usage", "test_mpi MODE ARGS (see the source)");
+    if (argc < 2 || (argc < 3 && strcmp(argv[1], "metric") != 0))
+        return failf("usage", "test_mpi MODE ARGS (see the source)");
     if (strcmp(argv[1], "plain") == 0 && argc == 4) {
         /* the reference: one process, all six shards, no reducer */
         const uint64_t steps = strtoull(argv[3], NULL, 10);
@@ -284,7 +348,7 @@ int main(int argc, char **argv)
         return status;
     }
     MPI_Init(&argc, &argv);
-    status = run_mpi(argc, argv);
+    status = strcmp(argv[1], "metric") == 0 ? metric_checks() : run_mpi(argc, argv);
     MPI_Finalize();
     return status;
 }

@@ -7,7 +7,8 @@
 # fails on rank 0 stop every rank with that rank's status and message, and
 # leave the last checkpoint intact; a rank killed mid-run leaves the last
 # checkpoint intact and loadable; train_csv_mpi on 2 processes writes the
-# same generator as train_csv --shards 2.
+# same generator as train_csv --shards 2; both scores with their repetitions
+# spread over 1, 2 and 3 processes give the one-process bits.
 set -eu
 : "${MAKE:=make}"
 if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
@@ -61,6 +62,13 @@ mpi 2 "$t" fail-save "$tmp"
 [ "$rc" -eq 0 ] || { cat "$tmp/log"; fail "fail-save: not every rank stopped as expected"; }
 sed -n 's/^test_mpi: rank 0 got: /    /p' "$tmp/log"
 echo "a failed step on rank 1 or save on rank 0: every rank stops with its message"
+
+for np in 1 2 3; do
+    mpi "$np" "$t" metric
+    [ "$rc" -eq 0 ] || { cat "$tmp/log"; fail "the scores spread over $np processes"; }
+done
+sed -n 's/^test_mpi: rank 0 got: /    /p' "$tmp/log"
+echo "the scores' repetitions over 1, 2 and 3 processes: the bits of one process"
 
 mpi 2 "$t" kill "$tmp/k.safetensors"
 [ "$rc" -ne 0 ] || fail "mpirun succeeded although rank 1 was killed"
