@@ -72,7 +72,7 @@ help:
 	@echo "make fuzz         libFuzzer targets, FUZZ_SECONDS (60) each (needs clang)"
 	@echo "make bench        speed against PyTorch on this machine"
 	@echo "make examples     build the example programs into build/examples/"
-	@echo "make mpi          the MPI adapter lib/libgrugan_mpi.{a,so} and build/examples/train_csv_mpi (needs mpicc)"
+	@echo "make mpi          the MPI adapter lib/libgrugan_mpi.{a,so}, train_csv_mpi, evaluate_mpi (needs mpicc)"
 	@echo "make demo         train on Sines for about 90 s and write a checkpoint, samples, a picture"
 	@echo "make abi-check    compare the library's ABI with abi/$(SONAME).abi (needs abigail-tools)"
 	@echo "make abi-baseline rewrite abi/$(SONAME).abi from the built library (docs/api-conventions.md)"
@@ -259,8 +259,8 @@ examples: $(EXAMPLES) build/examples/embed
 # ---- the MPI adapter (docs/SCALING.md): optional, built with $(MPICC) ----------
 # lib/libgrugan_mpi.{a,so} from src/mpi/ (the only code that includes mpi.h),
 # its header include/grugan_mpi.h and build/gru_gan_mpi.pc; the shared one
-# links libgrugan.so. Also the MPI test program, train_csv's MPI path and
-# the benchmark of docs/SCALING.md (build/sines_mpi_bench).
+# links libgrugan.so. Also the MPI test program, the MPI paths of train_csv
+# and evaluate, and the benchmark of docs/SCALING.md (build/sines_mpi_bench).
 MPICC ?= mpicc
 MPI_SRC := $(sort $(wildcard src/mpi/*.c))
 MPI_OBJ := $(MPI_SRC:%.c=build/obj/%.o)
@@ -269,7 +269,7 @@ MPI_SONAME := libgrugan_mpi.so.$(MAJOR)
 MPI_STATIC := lib/libgrugan_mpi.a
 
 mpi: $(MPI_SHARED) lib/$(MPI_SONAME) lib/libgrugan_mpi.so $(MPI_STATIC) build/gru_gan_mpi.pc \
-     build/examples/train_csv_mpi build/test_mpi build/sines_mpi_bench
+     build/examples/train_csv_mpi build/examples/evaluate_mpi build/test_mpi build/sines_mpi_bench
 
 build/obj/src/mpi/%.o: src/mpi/%.c include/grugan_mpi.h include/grugan.h Makefile
 	@mkdir -p $(@D)
@@ -298,6 +298,13 @@ build/gru_gan_mpi.pc: gru_gan_mpi.pc.in include/grugan.h FORCE
 build/examples/train_csv_mpi: examples/mpi/train_csv_mpi.c examples/train_csv.c \
                               $(wildcard examples/*.h) include/grugan.h include/grugan_mpi.h \
                               $(MPI_STATIC) $(STATIC)
+	@mkdir -p $(@D)
+	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE)
+
+build/examples/evaluate_mpi: examples/mpi/evaluate_mpi.c examples/evaluate.c \
+                             $(wildcard examples/*.h) include/grugan.h include/grugan_mpi.h \
+                             $(MPI_STATIC) $(STATIC)
 	@mkdir -p $(@D)
 	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
 	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE)

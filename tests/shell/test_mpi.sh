@@ -8,7 +8,8 @@
 # leave the last checkpoint intact; a rank killed mid-run leaves the last
 # checkpoint intact and loadable; train_csv_mpi on 2 processes writes the
 # same generator as train_csv --shards 2; both scores with their repetitions
-# spread over 1, 2 and 3 processes give the one-process bits.
+# spread over 1, 2 and 3 processes give the one-process bits, and so does
+# evaluate_mpi against evaluate.
 set -eu
 : "${MAKE:=make}"
 if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
@@ -109,4 +110,23 @@ mpi 2 build/examples/train_csv_mpi "$tmp/series.csv" --batch 15
 [ "$rc" -eq 1 ] || { cat "$tmp/log"; fail "train_csv_mpi --batch 15 on 2 processes: exit $rc"; }
 grep -q "must be a multiple of --shards" "$tmp/log" || fail "train_csv_mpi: no message for --batch 15"
 echo "train_csv_mpi: train_csv --shards 2's generator; resumes"
+
+# evaluate_mpi: evaluate's scores, bit for bit (the JSON line), on 2 and 3 processes
+awk 'BEGIN { srand(3); print "t,a,b"
+             for (i = 0; i < 300; i++) printf "%d,%.4f,%.4f\n", i, 2 * rand() - 1, cos(i / 5) }' \
+    >"$tmp/fake.csv"
+ev="--columns 1,2 --steps 12 --scale --clip --repetitions 3 --iterations 40"
+# shellcheck disable=SC2086
+build/examples/evaluate "$tmp/series.csv" "$tmp/fake.csv" $ev >"$tmp/one.txt" 2>&1 ||
+    { cat "$tmp/one.txt"; fail "evaluate failed"; }
+for np in 2 3; do
+    # shellcheck disable=SC2086
+    mpi "$np" build/examples/evaluate_mpi "$tmp/series.csv" "$tmp/fake.csv" $ev --plot "$tmp/p.svg"
+    [ "$rc" -eq 0 ] || { cat "$tmp/log"; fail "evaluate_mpi on $np processes failed"; }
+    grep '^{' "$tmp/log" >"$tmp/json"
+    grep '^{' "$tmp/one.txt" | cmp -s - "$tmp/json" ||
+        { cat "$tmp/one.txt" "$tmp/log"; fail "evaluate_mpi on $np processes: other scores"; }
+    grep -q '<svg' "$tmp/p.svg" || fail "evaluate_mpi wrote no picture"
+done
+echo "evaluate_mpi on 2 and 3 processes: evaluate's scores"
 echo ok
