@@ -517,7 +517,7 @@ static int train_csv_main(int argc, char **argv, runner *r)
     for (grugan_trainer_progress(tr, &p); !p.finished && !stop;) {
         CHECK(r->step(r, interrupted, &stop), "training", r->message(r));
         grugan_trainer_progress(tr, &p);
-        progress_show(&view, &p);
+        if (r->rank == 0) progress_show(&view, &p); /* the first process speaks */
         if (o.save_every && p.step % o.save_every == 0 && !stop)
             CHECK(r->save(r, o.checkpoint), o.checkpoint, r->message(r));
     }

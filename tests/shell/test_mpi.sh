@@ -106,6 +106,21 @@ mpi 2 build/examples/train_csv_mpi "$tmp/series.csv" $small --steps 6 --resume \
     --checkpoint "$tmp/two.safetensors"
 [ "$rc" -eq 0 ] || { cat "$tmp/log"; fail "train_csv_mpi --resume failed"; }
 grep -q "resumed from .* at step 4" "$tmp/log" || fail "train_csv_mpi did not resume at step 4"
+# with model selection (its estimates; the final ranking is off to keep the
+# test short): the same generator too,
+# and one progress line per step shown
+sel="--columns 1,2 --batch 16 --hidden 8 --layers 1 --steps 3 --holdout 0.2 --select-every 3
+    --final-candidates 1"
+# shellcheck disable=SC2086
+build/examples/train_csv "$tmp/series.csv" $sel --shards 2 --checkpoint "$tmp/sel1.safetensors" \
+    --export "$tmp/sel1-gen.safetensors" >"$tmp/log" 2>&1 || { cat "$tmp/log"; fail "train_csv selection"; }
+# shellcheck disable=SC2086
+mpi 2 build/examples/train_csv_mpi "$tmp/series.csv" $sel --checkpoint "$tmp/sel2.safetensors" \
+    --export "$tmp/sel2-gen.safetensors"
+[ "$rc" -eq 0 ] || { cat "$tmp/log"; fail "train_csv_mpi with model selection failed"; }
+cmp "$tmp/sel1-gen.safetensors" "$tmp/sel2-gen.safetensors" ||
+    fail "train_csv_mpi with model selection: another generator than train_csv --shards 2"
+[ "$(grep -c '^step 3 ' "$tmp/log")" -eq 1 ] || { cat "$tmp/log"; fail "train_csv_mpi: progress not once"; }
 mpi 2 build/examples/train_csv_mpi "$tmp/series.csv" --batch 15
 [ "$rc" -eq 1 ] || { cat "$tmp/log"; fail "train_csv_mpi --batch 15 on 2 processes: exit $rc"; }
 grep -q "must be a multiple of --shards" "$tmp/log" || fail "train_csv_mpi: no message for --batch 15"
