@@ -401,7 +401,7 @@ int grugan_mpi_metric_score(MPI_Comm comm, grugan_context *ctx, int32_t kind,
                             size_t n_real, const float *synthetic, size_t n_synth, size_t steps,
                             size_t features, double *mean, double *std, grugan_error *err)
 {
-    grugan_mpi m; /* for the failure helpers: the communicator, rank and size */
+    grugan_mpi m; /* for share_failure and agree: the communicator, rank and size */
     grugan_error mine = {GRUGAN_OK, ""};
     size_t reps, first, count;
     double *scores = NULL;
