@@ -44,7 +44,8 @@ SANITIZE := -fsanitize=address,undefined,float-divide-by-zero -fno-sanitize-reco
             -fno-omit-frame-pointer
 
 # ---- sources -----------------------------------------------------------------
-LIB_SRC := $(sort $(wildcard src/*/*.c))
+# src/mpi/ is the optional MPI adapter (`make mpi`), not part of libgrugan.
+LIB_SRC := $(sort $(filter-out src/mpi/%,$(wildcard src/*/*.c)))
 TEST_SRC := $(sort $(wildcard tests/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
@@ -58,7 +59,7 @@ SHARED := lib/libgrugan.so.$(VERSION)
 STATIC := lib/libgrugan.a
 
 .PHONY: all check check-asan install uninstall clean help bench examples demo \
-        fuzz fuzz-replay fuzz-seeds abi-check abi-baseline
+        fuzz fuzz-replay fuzz-seeds abi-check abi-baseline mpi install-mpi
 .DELETE_ON_ERROR:
 
 all: $(SHARED) lib/$(SONAME) lib/libgrugan.so $(STATIC)
@@ -71,11 +72,13 @@ help:
 	@echo "make fuzz         libFuzzer targets, FUZZ_SECONDS (60) each (needs clang)"
 	@echo "make bench        speed against PyTorch on this machine"
 	@echo "make examples     build the example programs into build/examples/"
+	@echo "make mpi          the MPI adapter lib/libgrugan_mpi.{a,so}, train_csv_mpi, evaluate_mpi (needs mpicc)"
 	@echo "make demo         train on Sines for about 90 s and write a checkpoint, samples, a picture"
 	@echo "make abi-check    compare the library's ABI with abi/$(SONAME).abi (needs abigail-tools)"
 	@echo "make abi-baseline rewrite abi/$(SONAME).abi from the built library (docs/api-conventions.md)"
 	@echo "make docs         HTML API reference in build/docs/html (needs doxygen)"
 	@echo "make install      install (PREFIX, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, MANDIR, DESTDIR)"
+	@echo "make install-mpi  install the MPI adapter (after make install)"
 	@echo "make uninstall    remove exactly what install wrote"
 	@echo "make clean        remove build outputs"
 
@@ -253,6 +256,78 @@ build/examples/embed: examples/embed.cpp include/grugan.h $(STATIC)
 
 examples: $(EXAMPLES) build/examples/embed
 
+# ---- the MPI adapter (docs/SCALING.md): optional, built with $(MPICC) ----------
+# lib/libgrugan_mpi.{a,so} from src/mpi/ (the only code that includes mpi.h),
+# its header include/grugan_mpi.h and build/gru_gan_mpi.pc; the shared one
+# links libgrugan.so. Also the MPI test program, the MPI paths of train_csv
+# and evaluate, and the benchmark of docs/SCALING.md (build/sines_mpi_bench).
+MPICC ?= mpicc
+MPI_SRC := $(sort $(wildcard src/mpi/*.c))
+MPI_OBJ := $(MPI_SRC:%.c=build/obj/%.o)
+MPI_SHARED := lib/libgrugan_mpi.so.$(VERSION)
+MPI_SONAME := libgrugan_mpi.so.$(MAJOR)
+MPI_STATIC := lib/libgrugan_mpi.a
+
+mpi: $(MPI_SHARED) lib/$(MPI_SONAME) lib/libgrugan_mpi.so $(MPI_STATIC) build/gru_gan_mpi.pc \
+     build/examples/train_csv_mpi build/examples/evaluate_mpi build/test_mpi build/sines_mpi_bench
+
+build/obj/src/mpi/%.o: src/mpi/%.c include/grugan_mpi.h include/grugan.h Makefile
+	@mkdir -p $(@D)
+	$(MPICC) -Iinclude -D_POSIX_C_SOURCE=200809L -DGRUGAN_MPI_BUILDING -std=c11 $(WARNINGS) \
+	    -fPIC -fvisibility=hidden $(CFLAGS) -c $< -o $@
+
+$(MPI_SHARED): $(MPI_OBJ) $(SHARED) lib/libgrugan.so
+	$(MPICC) -shared -Wl,-soname,$(MPI_SONAME) -Wl,--no-undefined $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $(MPI_OBJ) -Llib -lgrugan
+
+lib/$(MPI_SONAME): $(MPI_SHARED)
+	ln -sf libgrugan_mpi.so.$(VERSION) $@
+
+lib/libgrugan_mpi.so: lib/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $@
+
+$(MPI_STATIC): $(MPI_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(MPI_OBJ)
+
+build/gru_gan_mpi.pc: gru_gan_mpi.pc.in include/grugan.h FORCE
+	@mkdir -p build
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' gru_gan_mpi.pc.in > $@
+
+build/examples/train_csv_mpi: examples/mpi/train_csv_mpi.c examples/train_csv.c \
+                              $(wildcard examples/*.h) include/grugan.h include/grugan_mpi.h \
+                              $(MPI_STATIC) $(STATIC)
+	@mkdir -p $(@D)
+	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE)
+
+build/examples/evaluate_mpi: examples/mpi/evaluate_mpi.c examples/evaluate.c \
+                             $(wildcard examples/*.h) include/grugan.h include/grugan_mpi.h \
+                             $(MPI_STATIC) $(STATIC)
+	@mkdir -p $(@D)
+	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE)
+
+build/test_mpi: tests/mpi/test_mpi.c include/grugan.h include/grugan_mpi.h $(MPI_STATIC) $(STATIC)
+	@mkdir -p $(@D)
+	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE)
+
+build/sines_mpi_bench: bench/mpi/sines_mpi_bench.c include/grugan.h include/grugan_mpi.h \
+                       $(MPI_STATIC) $(STATIC)
+	$(MPICC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) -Iinclude $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(MPI_STATIC) $(STATIC) $(LIBS_PRIVATE) -lm
+
+install-mpi: mpi
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/grugan_mpi.h $(DESTDIR)$(INCLUDEDIR)/grugan_mpi.h
+	install -m 755 $(MPI_SHARED) $(DESTDIR)$(LIBDIR)/libgrugan_mpi.so.$(VERSION)
+	ln -sf libgrugan_mpi.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $(DESTDIR)$(LIBDIR)/libgrugan_mpi.so
+	install -m 644 $(MPI_STATIC) $(DESTDIR)$(LIBDIR)/libgrugan_mpi.a
+	install -m 644 build/gru_gan_mpi.pc $(DESTDIR)$(PKGCONFIGDIR)/gru_gan_mpi.pc
+
 # evaluate too: the demo ends by telling how to score its samples with it.
 demo: build/examples/train_sines build/examples/evaluate
 	build/examples/train_sines --out build/demo $(DEMO_ARGS)
@@ -310,6 +385,9 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libgrugan.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	rm -f $(DESTDIR)$(LIBDIR)/libgrugan.so $(DESTDIR)$(LIBDIR)/libgrugan.a
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/gru_gan.pc
+	rm -f $(DESTDIR)$(INCLUDEDIR)/grugan_mpi.h $(DESTDIR)$(LIBDIR)/libgrugan_mpi.so.$(VERSION)
+	rm -f $(DESTDIR)$(LIBDIR)/libgrugan_mpi.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libgrugan_mpi.so
+	rm -f $(DESTDIR)$(LIBDIR)/libgrugan_mpi.a $(DESTDIR)$(PKGCONFIGDIR)/gru_gan_mpi.pc
 	rm -f $(MAN_PAGES:docs/man/%=$(DESTDIR)$(MANDIR)/man1/%)
 
 clean:

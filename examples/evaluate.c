@@ -23,6 +23,10 @@
  *     per feature (optional header).
  * A series is cut into windows of --steps rows every --stride rows, as
  * train_csv cuts its training data.
+ *
+ * The same program runs its scores' repetitions over MPI processes as
+ * evaluate_mpi (examples/mpi/evaluate_mpi.c includes this file and supplies
+ * another score_call).
  */
 #include <grugan.h>
 
@@ -82,7 +86,9 @@ static void usage(FILE *f)
         "exit status: 0 done, 1 failed (the message says why), 2 bad options\n"
         "examples:\n"
         "  evaluate build/demo/real.npy build/demo/samples.npy --plot build/demo/eval.svg\n"
-        "  evaluate prices.csv synthetic.csv --steps 24 --scale --threads 2\n");
+        "  evaluate prices.csv synthetic.csv --steps 24 --scale --threads 2\n"
+        "  mpirun -np 5 evaluate_mpi prices.csv synthetic.csv --steps 24 --scale\n"
+        "      (`make mpi`: the repetitions over 5 processes, the same scores)\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)
@@ -352,6 +358,12 @@ static int write_plot(const char *path, const sequences *real, const sequences *
     return rc;
 }
 
+/* The two scores (kind GRUGAN_METRIC_*): the library's calls here;
+ * evaluate_mpi spreads their repetitions over processes. */
+typedef int (*score_call)(int32_t kind, const grugan_metric_config *mc, const float *real,
+                          size_t n_real, const float *synthetic, size_t n_synth, size_t steps,
+                          size_t features, double *mean, double *std, grugan_error *err);
+
 static double now(void)
 {
     struct timespec ts;
@@ -359,7 +371,9 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int main(int argc, char **argv)
+/* The whole program; `score` computes the scores, `rank` 0 writes the
+ * picture. */
+static int evaluate_main(int argc, char **argv, score_call score, int rank)
 {
     options o;
     sequences real = {NULL, 0, 0, 0}, synth = {NULL, 0, 0, 0};
@@ -409,7 +423,7 @@ int main(int argc, char **argv)
     }
 
     errno = 0;
-    if (o.plot && write_plot(o.plot, &real, &synth) != 0) {
+    if (o.plot && rank == 0 && write_plot(o.plot, &real, &synth) != 0) {
         fprintf(stderr, "evaluate: cannot write the picture %s: %s\n", o.plot,
                 errno ? strerror(errno) : "out of memory");
         goto done;
@@ -420,8 +434,8 @@ int main(int argc, char **argv)
     mc.iterations = o.iterations;
     mc.threads = (int32_t)o.threads;
     mc.seed = o.seed;
-    rc = grugan_discriminative_score(NULL, &mc, real.x, real.n, synth.x, synth.n, real.T, real.F,
-                                     &disc, &disc_std, &err);
+    rc = score(GRUGAN_METRIC_DISCRIMINATIVE, &mc, real.x, real.n, synth.x, synth.n, real.T,
+               real.F, &disc, &disc_std, &err);
     if (rc != GRUGAN_OK) {
         fprintf(stderr, "evaluate: discriminative score: %s (%s)\n", err.message,
                 grugan_status_string(rc));
@@ -429,8 +443,8 @@ int main(int argc, char **argv)
     }
     have_pred = real.F >= 2 && real.T >= 2;
     if (have_pred) {
-        rc = grugan_predictive_score(NULL, &mc, real.x, real.n, synth.x, synth.n, real.T, real.F,
-                                     &pred, &pred_std, &err);
+        rc = score(GRUGAN_METRIC_PREDICTIVE, &mc, real.x, real.n, synth.x, synth.n, real.T,
+                   real.F, &pred, &pred_std, &err);
         if (rc != GRUGAN_OK) {
             fprintf(stderr, "evaluate: predictive score: %s (%s)\n", err.message,
                     grugan_status_string(rc));
@@ -493,3 +507,19 @@ done:
     free(o.columns);
     return status;
 }
+
+#ifndef EVALUATE_NO_MAIN
+static int local_score(int32_t kind, const grugan_metric_config *mc, const float *real,
+                       size_t n_real, const float *synthetic, size_t n_synth, size_t steps,
+                       size_t features, double *mean, double *std, grugan_error *err)
+{
+    return (kind == GRUGAN_METRIC_DISCRIMINATIVE ? grugan_discriminative_score
+                                                 : grugan_predictive_score)(
+        NULL, mc, real, n_real, synthetic, n_synth, steps, features, mean, std, err);
+}
+
+int main(int argc, char **argv)
+{
+    return evaluate_main(argc, argv, local_score, 0);
+}
+#endif

@@ -14,6 +14,10 @@
  * the best generator, and a quick quality check.
  *
  *   train_csv DATA.csv [options]       (train_csv --help lists them)
+ *
+ * The same program trains over MPI as train_csv_mpi (examples/mpi/
+ * train_csv_mpi.c includes this file and supplies another `runner`: the few
+ * calls that differ between one process and many).
  */
 #include <grugan.h>
 
@@ -32,6 +36,7 @@ typedef struct options {
     const char *data, *checkpoint, *export_path, *curve;
     unsigned long seq_len, stride, hidden, layers, noise, d_steps, steps, batch, threads;
     unsigned long seed, save_every, select_every, patience, final_candidates;
+    unsigned long shards;            /* 0: the runner's default */
     double minutes, holdout;         /* negative: the rule (see usage) */
     int no_selection;
     size_t *columns; /* NULL: all */
@@ -90,6 +95,10 @@ static void usage(FILE *f)
         "  --lr-g X           generator learning rate, Adam (default 1e-3)\n"
         "  --lr-d X           discriminator learning rate, Adam (default 1e-3)\n"
         "  --threads K        threads, 1..256 (default 1)\n"
+        "  --shards S         split each minibatch into S equal shards whose gradients\n"
+        "                     are summed in a fixed order: the same results from 1 to S\n"
+        "                     processes of train_csv_mpi (default 1; train_csv_mpi: the\n"
+        "                     number of processes); --batch must be a multiple of S\n"
         "  --seed X           seed of the weights, the noise and the batch order (default 1)\n");
     fprintf(f,
         "model selection (every estimate scores the generator against held-out windows;\n"
@@ -120,7 +129,9 @@ static void usage(FILE *f)
         "  train_csv prices.csv\n"
         "  train_csv prices.csv --columns 1,2,3 --seq-len 48 --stride 4 --minutes 20 \\\n"
         "      --threads 2 --checkpoint prices.safetensors --export prices-gen.safetensors\n"
-        "  train_csv prices.csv --checkpoint prices.safetensors --resume\n");
+        "  train_csv prices.csv --checkpoint prices.safetensors --resume\n"
+        "  mpirun -np 4 train_csv_mpi prices.csv --batch 256   (`make mpi`: the same\n"
+        "      program on 4 processes, the results of --shards 4; docs/SCALING.md)\n");
 }
 
 static int parse_options(int argc, char **argv, options *o)
@@ -206,6 +217,7 @@ static int parse_options(int argc, char **argv, options *o)
         else if (strcmp(a, "--threads") == 0)
             bad = cli_count(v, &o->threads) || o->threads < 1 || o->threads > 256;
         else if (strcmp(a, "--seed") == 0) bad = cli_count(v, &o->seed);
+        else if (strcmp(a, "--shards") == 0) bad = cli_count(v, &o->shards) || !o->shards;
         else if (strcmp(a, "--checkpoint") == 0) o->checkpoint = v;
         else if (strcmp(a, "--save-every") == 0) bad = cli_count(v, &o->save_every);
         else if (strcmp(a, "--export") == 0) o->export_path = v;
@@ -271,6 +283,67 @@ static int write_curve(const progress_view *view, const options *o)
     return 0;
 }
 
+/* The calls that differ between one process (here) and many (train_csv_mpi):
+ * the collective ones. Each returns a grugan status; message() explains the
+ * last failure. */
+typedef struct runner {
+    int rank, size;     /* this process, of size (0 of 1 here) */
+    void *state;        /* the runner's own */
+    int (*attach)(struct runner *r, grugan_trainer *tr);
+    void (*detach)(struct runner *r);
+    int (*load)(struct runner *r, const char *path);
+    /* one step; *stop: every process stops after it (request_stop: Ctrl-C here) */
+    int (*step)(struct runner *r, int request_stop, int *stop);
+    int (*save)(struct runner *r, const char *path);
+    int (*export_generator)(struct runner *r, const char *path);
+    const char *(*message)(struct runner *r);
+    grugan_trainer *tr;
+} runner;
+
+#ifndef TRAIN_CSV_NO_MAIN
+/* ---- one process: the trainer's own calls ---- */
+static int local_attach(runner *r, grugan_trainer *tr)
+{
+    r->tr = tr;
+    return GRUGAN_OK;
+}
+static void local_detach(runner *r)
+{
+    r->tr = NULL;
+}
+static int local_load(runner *r, const char *path)
+{
+    return grugan_trainer_load(r->tr, path);
+}
+static int local_step(runner *r, int request_stop, int *stop)
+{
+    grugan_progress p;
+    int rc;
+    if (request_stop) { /* stop before another step */
+        *stop = 1;
+        return GRUGAN_OK;
+    }
+    rc = grugan_trainer_step(r->tr);
+    memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
+    grugan_trainer_progress(r->tr, &p);
+    *stop = request_stop || p.finished != GRUGAN_FINISHED_NO;
+    return rc;
+}
+static int local_save(runner *r, const char *path)
+{
+    return grugan_trainer_save(r->tr, path);
+}
+static int local_export(runner *r, const char *path)
+{
+    return grugan_trainer_export(r->tr, path);
+}
+static const char *local_message(runner *r)
+{
+    return grugan_trainer_message(r->tr);
+}
+#endif
+
 /* Ctrl-C: finish the current step, save, stop. */
 static volatile sig_atomic_t interrupted = 0;
 static void on_interrupt(int sig)
@@ -315,7 +388,8 @@ static void quality_check(grugan_dataset *data, grugan_generator *gen, size_t n,
     free(fake);
 }
 
-int main(int argc, char **argv)
+/* The whole program, with `r` for the collective calls. */
+static int train_csv_main(int argc, char **argv, runner *r)
 {
     options o;
     grugan_error err = {0, ""};
@@ -332,7 +406,7 @@ int main(int argc, char **argv)
     grugan_optimizer *gen_opt = NULL, *disc_opt = NULL;
     grugan_trainer *tr = NULL;
     size_t n, n_train, n_hold, T, F;
-    int status = 1;
+    int status = 1, stop = 0, attached = 0;
 
     memset(&o, 0, sizeof o);
     memset(&p, 0, sizeof p);
@@ -369,10 +443,19 @@ int main(int argc, char **argv)
     printf("%s: %zu windows of %zu steps x %zu features (%zu held out for model selection); "
            "budget %.1f minutes or %lu steps\n",
            o.data, n, T, F, n_hold, o.minutes, o.steps);
+    if (!o.shards) o.shards = (unsigned long)r->size;
     if (o.batch > n_train) {
-        printf("batch size lowered from %lu to the number of training windows, %zu\n", o.batch,
-               n_train);
-        o.batch = n_train;
+        unsigned long lowered = (unsigned long)n_train - (unsigned long)n_train % o.shards;
+        printf("batch size lowered from %lu to the number of training windows, %lu\n", o.batch,
+               lowered);
+        o.batch = lowered;
+    }
+    if (o.batch < o.shards || o.batch % o.shards || o.shards < (unsigned long)r->size) {
+        fprintf(stderr,
+                "train_csv: --batch (%lu) must be a multiple of --shards (%lu), and --shards "
+                "at least the number of processes (%d)\n",
+                o.batch, o.shards, r->size);
+        goto done;
     }
 
     gc.noise_size = o.noise ? o.noise : F;
@@ -399,6 +482,7 @@ int main(int argc, char **argv)
     tc.batch_size = o.batch;
     tc.total_steps = o.steps;
     tc.threads = (int32_t)o.threads;
+    tc.shards = (int64_t)o.shards;
     tc.moment_matching = (float)o.moment_matching;
     tc.difference_matching = o.difference_matching;
     tc.instance_noise = (float)o.instance_noise;
@@ -414,8 +498,10 @@ int main(int argc, char **argv)
                                                                   : 0.0);
     CHECK(grugan_trainer_create(NULL, &tc, gen, disc, gen_opt, disc_opt, data, &tr, &err),
           "trainer", err.message);
+    CHECK(r->attach(r, tr), "attach", r->message(r));
+    attached = 1;
     if (o.resume) {
-        CHECK(grugan_trainer_load(tr, o.checkpoint), o.checkpoint, grugan_trainer_message(tr));
+        CHECK(r->load(r, o.checkpoint), o.checkpoint, r->message(r));
         grugan_trainer_progress(tr, &p);
         printf("resumed from %s at step %llu\n", o.checkpoint, (unsigned long long)p.step);
     }
@@ -426,37 +512,42 @@ int main(int argc, char **argv)
     view.tty = isatty(STDERR_FILENO);
     view.every = o.steps >= 200 ? o.steps / 200 : 1;
     if (view.every > 100) view.every = 100;
-    for (grugan_trainer_progress(tr, &p); !p.finished && !interrupted;) {
-        CHECK(grugan_trainer_step(tr), "training", grugan_trainer_message(tr));
+    for (grugan_trainer_progress(tr, &p); !p.finished && !stop;) {
+        CHECK(r->step(r, interrupted, &stop), "training", r->message(r));
         grugan_trainer_progress(tr, &p);
-        progress_show(&view, &p);
-        if (o.save_every && p.step % o.save_every == 0 && !p.finished)
-            CHECK(grugan_trainer_save(tr, o.checkpoint), o.checkpoint,
-                  grugan_trainer_message(tr));
+        if (r->rank == 0) progress_show(&view, &p); /* the first process speaks */
+        if (o.save_every && p.step % o.save_every == 0 && !stop)
+            CHECK(r->save(r, o.checkpoint), o.checkpoint, r->message(r));
     }
-    if (interrupted) printf("interrupted at step %llu\n", (unsigned long long)p.step);
+    if (!p.finished)
+        printf("%s at step %llu\n", interrupted ? "interrupted" : "stopped with the others",
+               (unsigned long long)p.step);
     else
         printf("finished after %llu steps and %.0f s: %s\n", (unsigned long long)p.step,
                p.elapsed_seconds, progress_finish_reason(p.finished));
-    if (interrupted)
+    /* stopped before the trainer finished (Ctrl-C, or another process's clock):
+     * the final ranking is still due */
+    if (!p.finished)
         CHECK(grugan_trainer_rank_final(tr), "final ranking", grugan_trainer_message(tr));
     grugan_trainer_progress(tr, &p);
     progress_print_kept(stdout, &p,
                         "that generator is the one the checkpoint and the export give");
 
-    CHECK(grugan_trainer_save(tr, o.checkpoint), o.checkpoint, grugan_trainer_message(tr));
+    CHECK(r->save(r, o.checkpoint), o.checkpoint, r->message(r));
     printf("checkpoint: %s\n", o.checkpoint);
     if (o.export_path) {
-        CHECK(grugan_trainer_export(tr, o.export_path), o.export_path,
-              grugan_trainer_message(tr));
+        CHECK(r->export_generator(r, o.export_path), o.export_path, r->message(r));
         printf("generator:  %s\n", o.export_path);
     }
-    if (write_curve(&view, &o) != 0) goto done;
-    /* the quality check looks at the generator that was kept */
-    CHECK(grugan_trainer_restore_best(tr), "best generator", grugan_trainer_message(tr));
-    quality_check(data, gen, n, T, F, o.seed + 100);
+    if (r->rank == 0) { /* the curve and the check are the first process's */
+        if (write_curve(&view, &o) != 0) goto done;
+        /* the quality check looks at the generator that was kept */
+        CHECK(grugan_trainer_restore_best(tr), "best generator", grugan_trainer_message(tr));
+        quality_check(data, gen, n, T, F, o.seed + 100);
+    }
     status = interrupted ? 130 : 0;
 done:
+    if (attached) r->detach(r);
     grugan_trainer_free(tr);
     grugan_optimizer_free(gen_opt);
     grugan_optimizer_free(disc_opt);
@@ -467,3 +558,12 @@ done:
     free(view.points);
     return status;
 }
+
+#ifndef TRAIN_CSV_NO_MAIN
+int main(int argc, char **argv)
+{
+    runner r = {0, 1, NULL, local_attach, local_detach, local_load, local_step,
+                local_save, local_export, local_message, NULL};
+    return train_csv_main(argc, argv, &r);
+}
+#endif

@@ -1201,6 +1201,19 @@ GRUGAN_API int grugan_generator_sample_to_file(grugan_generator *gen, uint64_t s
  * same bits for every run and thread count; only max_seconds depends on the
  * machine. Datasets with fewer than 5 sequences, or with sequences shorter
  * than T, train without selection. Each estimate allocates its buffers.
+ *
+ * Sharded gradients (shards > 1, or a reducer installed with
+ * grugan_trainer_set_reducer; docs/SCALING.md): every worker draws the same
+ * global batch of B real rows and computes the shards it owns, shard s being
+ * rows [s B/S, (s+1) B/S) with the generator's noise of those rows; each
+ * shard goes through the generator and the discriminator on its own, its
+ * loss is the mean over its rows divided by S, and the model's gradient is
+ * the sum of the S shard gradients in shard order. Moment and difference
+ * matching use the statistics of the whole global batch, combined from
+ * per-shard sums in shard order. The reported losses and scores are the
+ * means over the shards. Results depend on (seed, B, S) only, never on the
+ * number of workers; they differ from the one-shard computation in the
+ * last bits (a float sum over B rows is not the sum of S partial sums).
  */
 #define GRUGAN_NONFINITE_STOP 0 /**< stop with GRUGAN_E_NONFINITE naming what and when (default) */
 #define GRUGAN_NONFINITE_SKIP 1 /**< skip the update, count it, go on */
@@ -1271,12 +1284,22 @@ typedef struct grugan_trainer_config {
                                    above); 0: the default, 3; 1 or negative: no final
                                    ranking (the best quick estimate's generator is kept);
                                    at most 16 */
+    int64_t shards;           /**< data-parallel training (see "Sharded gradients" below):
+                                   the global batch of batch_size rows is split into this
+                                   many equal shards (batch_size must be a multiple),
+                                   each shard's gradient is computed on its own and the
+                                   shard gradients are summed in shard order, so that
+                                   any number of workers up to `shards` gives the same
+                                   bits; 0 or 1: one shard, the whole batch at once (the
+                                   default); at most 4096. Feature matching and the
+                                   gradient penalties are refused with more than one
+                                   shard */
 } grugan_trainer_config;
 
 /** Initializer: struct_size set, every other field 0 (its default). */
 #define GRUGAN_TRAINER_CONFIG_INIT \
     { sizeof(grugan_trainer_config), 0, 0, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f, 0, 0, 0.0f, \
-      0.0, 0, 0, 0.0f, 0.0, 0.0f, 0.0f, 0.0f, 0 }
+      0.0, 0, 0, 0.0f, 0.0, 0.0f, 0.0f, 0.0f, 0, 0 }
 
 /** Why training is finished (grugan_progress.finished). */
 #define GRUGAN_FINISHED_NO       0 /**< not finished */
@@ -1390,6 +1413,41 @@ GRUGAN_API int grugan_trainer_rank_final(grugan_trainer *tr);
  *  is not changed); GRUGAN_E_STATE when selection is off. */
 GRUGAN_API int grugan_trainer_estimate(grugan_trainer *tr, double *quality);
 
+/** What a reduction carries (the `what` argument of grugan_reduce_fn). */
+#define GRUGAN_REDUCE_DISCRIMINATOR 1 /**< discriminator gradients and loss terms */
+#define GRUGAN_REDUCE_GENERATOR     2 /**< generator gradients and loss terms */
+#define GRUGAN_REDUCE_STATISTICS    3 /**< the batch statistics of moment and difference
+                                           matching */
+
+/**
+ * A reducer: on return, `buffer` (count floats) must hold on every worker
+ * the elementwise sum of the buffers all workers passed, the same on every
+ * worker (e.g. MPI_Allreduce with MPI_SUM). Each of the buffer's S slots
+ * (one per shard) is filled by the one worker that owns the shard and is
+ * zero on the others, so any summation order gives the exact same bits.
+ * Every worker calls it the same number of times with the same `what` and
+ * `count`. A non-zero return stops the step with GRUGAN_E_ABORTED (no
+ * weights updated).
+ */
+typedef int (*grugan_reduce_fn)(float *buffer, size_t count, int32_t what, void *user);
+
+/**
+ * Makes this trainer worker `rank` of `world` in data-parallel training
+ * (see "Sharded gradients" above): it computes the shards
+ * [rank S / world, (rank+1) S / world) of every global batch and passes the
+ * per-shard gradients and statistics to `fn` to be summed over the
+ * workers, after backward and before clipping and the optimizer step. Every
+ * worker must have been created with the same configuration, models, seed
+ * and dataset, and must call grugan_trainer_step in lockstep; then all of
+ * them hold the same weights after every step, bit for bit, for every
+ * world size up to S (shards). rank 0, world 1 and fn NULL restores
+ * single-process training. Fails with GRUGAN_E_RANGE (world < 1, world >
+ * shards, rank outside 0..world-1) and GRUGAN_E_INVALID (fn NULL with
+ * world > 1). The reduction buffers were allocated at creation.
+ */
+GRUGAN_API int grugan_trainer_set_reducer(grugan_trainer *tr, int64_t rank, int64_t world,
+                                          grugan_reduce_fn fn, void *user);
+
 /* ------------------------------------------------------------------------- */
 /* Checkpoints (docs/FORMAT.md)                                              */
 /* ------------------------------------------------------------------------- */
@@ -1475,6 +1533,34 @@ GRUGAN_API int grugan_predictive_score(grugan_context *ctx, const grugan_metric_
                                        const float *synthetic, size_t n_synth, size_t steps,
                                        size_t features, double *mean, double *std,
                                        grugan_error *err);
+
+#define GRUGAN_METRIC_DISCRIMINATIVE 0 /**< grugan_discriminative_score */
+#define GRUGAN_METRIC_PREDICTIVE     1 /**< grugan_predictive_score */
+
+/**
+ * Some of the repetitions of a score, to spread them over processes (the
+ * MPI adapter's grugan_mpi_metric_score does): repetitions [first, first +
+ * count) of grugan_discriminative_score (kind GRUGAN_METRIC_DISCRIMINATIVE)
+ * or grugan_predictive_score (GRUGAN_METRIC_PREDICTIVE) with the same
+ * arguments, one score per repetition into `scores` (count doubles). A
+ * repetition's score depends only on (config->seed, repetition), so
+ * grugan_metric_summary of all of them in repetition order gives the mean
+ * and std of the one call, bit for bit. Fails as those calls do, and with
+ * GRUGAN_E_INVALID (unknown kind, NULL scores) and GRUGAN_E_RANGE (count 0,
+ * or the range beyond config's repetitions).
+ */
+GRUGAN_API int grugan_metric_repetitions(grugan_context *ctx, int32_t kind,
+                                         const grugan_metric_config *config, size_t first,
+                                         size_t count, const float *real, size_t n_real,
+                                         const float *synthetic, size_t n_synth, size_t steps,
+                                         size_t features, double *scores, grugan_error *err);
+
+/** The mean (sum in order, divided by count) and population standard
+ *  deviation (std may be NULL) of `count` repetition scores, as the scores
+ *  compute them. GRUGAN_E_INVALID for NULL scores or mean, GRUGAN_E_SIZE for
+ *  count 0. */
+GRUGAN_API int grugan_metric_summary(const double *scores, size_t count, double *mean,
+                                     double *std);
 
 /**
  * A quick estimate of how well a generator's sequences pass for real ones,

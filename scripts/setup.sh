@@ -11,7 +11,8 @@
 #              comparison with PyTorch in `make bench`)
 #   --ci       also what .ci/run needs: clang with its OpenMP and sanitizer
 #              runtimes, abigail-tools (`make abi-check`), groff-base (the
-#              manual pages' check) and the Python package's test packages
+#              manual pages' check), Open MPI (`make mpi` and its tests) and
+#              the Python package's test packages
 #   --dry-run  print the commands it would run instead of running them
 #   --list     print the packages of the chosen groups, one a line, and stop
 #
@@ -23,8 +24,9 @@ set -eu
 build_packages="build-essential pkg-config libblis-dev check python3"
 extra_packages="python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel
     python3-venv python3-torch"
-ci_packages="clang libomp-14-dev libclang-rt-14-dev abigail-tools groff-base python3-numpy python3-pytest
-    python3-pip python3-setuptools python3-wheel python3-venv"
+ci_packages="clang libomp-14-dev libclang-rt-14-dev abigail-tools groff-base openmpi-bin
+    libopenmpi-dev python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel
+    python3-venv"
 
 usage() {
     echo "usage: sh scripts/setup.sh [--extras] [--ci] [--dry-run] [--list]" >&2

@@ -49,6 +49,7 @@ SCALARS = {
     "size_t": "1",
     "int": "0",
     "int32_t": "0",
+    "int64_t": "0",
     "unsigned": "0u",
     "uint64_t": "0",
     "double": "0.0",

@@ -235,6 +235,59 @@ START_TEST(test_repetitions_mean_std)
 }
 END_TEST
 
+/* Repetitions run in pieces (as processes would) give the one call's mean
+ * and std bit for bit once summarized in repetition order, for both kinds
+ * and several thread counts; bad ranges and kinds are refused. */
+START_TEST(test_repetitions_in_pieces)
+{
+    const size_t n = 40, T = 8, F = 3;
+    float *real = make_sines(n, T, F, 41), *fake = make_noise(n, T, F, 42);
+    const int32_t kinds[2] = {GRUGAN_METRIC_DISCRIMINATIVE, GRUGAN_METRIC_PREDICTIVE};
+    const score_fn whole[2] = {grugan_discriminative_score, grugan_predictive_score};
+    grugan_error err;
+    for (int k = 0; k < 2; k++) {
+        const grugan_metric_config c = config_of(5, 15, 8, 77, 1 + k);
+        double mean, std, scores[5] = {0}, m, sd;
+        ck_assert_int_eq(whole[k](NULL, &c, real, n, fake, n, T, F, &mean, &std, NULL),
+                         GRUGAN_OK);
+        /* pieces [0, 2), [2, 3), [3, 5) with 1, 2 and 3 threads */
+        for (int piece = 0; piece < 3; piece++) {
+            const size_t first = piece == 0 ? 0 : piece == 1 ? 2 : 3;
+            const size_t count = piece == 0 ? 2 : piece == 1 ? 1 : 2;
+            const grugan_metric_config cp = config_of(5, 15, 8, 77, 1 + piece);
+            ck_assert_int_eq(grugan_metric_repetitions(NULL, kinds[k], &cp, first, count, real,
+                                                       n, fake, n, T, F, scores + first, &err),
+                             GRUGAN_OK);
+        }
+        ck_assert_int_eq(grugan_metric_summary(scores, 5, &m, &sd), GRUGAN_OK);
+        ck_assert(memcmp(&m, &mean, sizeof m) == 0);
+        ck_assert(memcmp(&sd, &std, sizeof sd) == 0);
+        ck_assert_int_eq(grugan_metric_repetitions(NULL, kinds[k], &c, 4, 2, real, n, fake, n,
+                                                   T, F, scores, &err),
+                         GRUGAN_E_RANGE);
+        ck_assert_int_eq(err.code, GRUGAN_E_RANGE);
+        ck_assert(strstr(err.message, "repetitions 4..5") != NULL);
+        ck_assert_int_eq(grugan_metric_repetitions(NULL, kinds[k], &c, 0, 0, real, n, fake, n,
+                                                   T, F, scores, &err),
+                         GRUGAN_E_RANGE);
+    }
+    {
+        const grugan_metric_config c = config_of(2, 5, 8, 1, 1);
+        double scores[2], m;
+        ck_assert_int_eq(grugan_metric_repetitions(NULL, 7, &c, 0, 1, real, n, fake, n, T, F,
+                                                   scores, &err),
+                         GRUGAN_E_INVALID);
+        ck_assert_int_eq(grugan_metric_repetitions(NULL, 0, &c, 0, 1, real, n, fake, n, T, F,
+                                                   NULL, &err),
+                         GRUGAN_E_INVALID);
+        ck_assert_int_eq(grugan_metric_summary(scores, 0, &m, NULL), GRUGAN_E_SIZE);
+        ck_assert_int_eq(grugan_metric_summary(NULL, 1, &m, NULL), GRUGAN_E_INVALID);
+    }
+    free(real);
+    free(fake);
+}
+END_TEST
+
 /* ---- refused inputs ---------------------------------------------------------- */
 
 /* Runs one call expected to fail with `code`: its status, err's code and a
@@ -523,6 +576,7 @@ Suite *suite_metrics(void)
     tcase_add_test(rules, test_discriminative_deterministic);
     tcase_add_test(rules, test_predictive_deterministic);
     tcase_add_test(rules, test_repetitions_mean_std);
+    tcase_add_test(rules, test_repetitions_in_pieces);
     tcase_add_test(rules, test_bad_inputs);
     tcase_add_test(rules, test_default_config);
     tcase_add_test(rules, test_discriminative_alloc_failures);

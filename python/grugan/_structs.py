@@ -68,7 +68,7 @@ class TrainerConfig(Structure):
                 ("select_every", c_int64), ("patience", c_int64),
                 ("instance_noise", c_float), ("difference_matching", c_double),
                 ("gradient_penalty", c_float), ("r1_gamma", c_float), ("r2_gamma", c_float),
-                ("final_candidates", c_int64)]
+                ("final_candidates", c_int64), ("shards", c_int64)]
     _names_ = {"loss": K.LOSSES, "nonfinite_policy": K.NONFINITE_POLICIES}
 
 

@@ -417,8 +417,8 @@ static void *worker_main(void *arg)
  * (serial) OpenMP regions would be nested in it, and libgomp then pays a
  * futex wake-up per region, which costs more than these tiny models' math.
  * A worker whose thread cannot be started runs on the calling thread. */
-static void run_workers(const metric_job *j, worker *workers, size_t n_workers, size_t reps,
-                        const float *zeros, double *scores)
+static void run_workers(const metric_job *j, worker *workers, size_t n_workers, size_t first,
+                        size_t reps, const float *zeros, double *scores)
 {
     enum { MAX_WORKERS = 256 };
     worker_task tasks[MAX_WORKERS];
@@ -427,7 +427,7 @@ static void run_workers(const metric_job *j, worker *workers, size_t n_workers, 
     for (size_t i = 0; i < n_workers; i++) {
         tasks[i].job = j;
         tasks[i].w = &workers[i];
-        tasks[i].first = i;
+        tasks[i].first = first + i;
         tasks[i].stride = n_workers;
         tasks[i].reps = reps;
         tasks[i].zeros = zeros;
@@ -549,19 +549,34 @@ static int prepare(const grugan_context *c, int kind, const grugan_metric_config
     return GRUGAN_OK;
 }
 
-/* Runs every repetition of a validated job; mean and population std. With
- * real_test > 0 (discriminative only) the last real_test real and
- * synth_test synthetic sequences are the test parts of every repetition. */
+/* Mean (sum in repetition order / n) and population std of n scores. */
+static void summarize(const double *scores, size_t n, double *mean, double *std)
+{
+    double sum = 0.0, sq = 0.0, m;
+    for (size_t r = 0; r < n; r++) sum += scores[r];
+    m = sum / (double)n;
+    for (size_t r = 0; r < n; r++) sq += (scores[r] - m) * (scores[r] - m);
+    *mean = m;
+    if (std) *std = sqrt(sq / (double)n);
+}
+
+/* Runs the repetitions of a validated job: all of them into mean and
+ * population std, or with `only` the `count` repetitions from `first` into
+ * only (count). With real_test > 0 (discriminative only) the last real_test
+ * real and synth_test synthetic sequences are the test parts of every
+ * repetition. */
 static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config *config,
                       const float *real, size_t n_real, const float *synthetic,
                       size_t n_synth, size_t real_test, size_t synth_test, size_t steps,
-                      size_t features, double *mean, double *std, grugan_error *err)
+                      size_t features, double *mean, double *std, size_t first, size_t count,
+                      double *only, grugan_error *err)
 {
     const grugan_context *c = ctx ? ctx : grugan__default_context();
     const char *what = kind == METRIC_DISC ? "discriminative" : "predictive";
     metric_job j;
     grugan__gru_shape shape;
-    size_t reps = 0, n_workers;
+    size_t reps = 0, n_workers, run;
+    double unused_mean;
     worker *workers = NULL;
     double *scores = NULL;
     float *zeros = NULL;
@@ -572,15 +587,21 @@ static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config 
         err->message[0] = '\0';
     }
     rc = prepare(c, kind, config, real, n_real, synthetic, n_synth, real_test, synth_test,
-                 steps, features, mean, err, &j, &reps, &threads);
+                 steps, features, only ? &unused_mean : mean, err, &j, &reps, &threads);
     if (rc != GRUGAN_OK) return rc;
+    if (only && (!count || first > reps || count > reps - first))
+        return grugan__error_set(c, err, GRUGAN_E_RANGE,
+                                 "%s score: repetitions %zu..%zu outside the %zu repetitions",
+                                 what, first, first + count - (count > 0), reps);
+    if (!only) first = 0, count = reps;
+    run = first + count;
 
     /* Repetitions are independent: with several threads they run in parallel,
      * one worker per thread. Inside a repetition the kernels run on one
      * thread: with H = 2 (Sines) every product and loop is far below the size
      * where a second thread pays; measured, one repetition with its kernels
      * on 2 threads was no faster, and on a busy machine up to 10x slower. */
-    n_workers = (size_t)threads < reps ? (size_t)threads : reps;
+    n_workers = (size_t)threads < count ? (size_t)threads : count;
     j.threads = 1;
     shape.input = j.in;
     shape.hidden = j.H;
@@ -607,7 +628,7 @@ static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config 
         goto setup_failed;
     }
 
-    run_workers(&j, workers, n_workers, reps, zeros, scores);
+    run_workers(&j, workers, n_workers, first, run, zeros, scores);
 
     {
         const worker *failed = NULL;
@@ -619,12 +640,8 @@ static int run_metric(grugan_context *ctx, int kind, const grugan_metric_config 
                                    "%s score, repetition %zu, iteration %zu: %s", what,
                                    failed->fail_rep, failed->fail_iter, failed->message);
         } else {
-            double sum = 0.0, sq = 0.0, m;
-            for (size_t r = 0; r < reps; r++) sum += scores[r];
-            m = sum / (double)reps;
-            for (size_t r = 0; r < reps; r++) sq += (scores[r] - m) * (scores[r] - m);
-            *mean = m;
-            if (std) *std = sqrt(sq / (double)reps);
+            if (only) memcpy(only, scores + first, count * sizeof *only);
+            else summarize(scores, reps, mean, std);
             rc = GRUGAN_OK;
         }
     }
@@ -650,7 +667,7 @@ int grugan_discriminative_score(grugan_context *ctx, const grugan_metric_config 
                                 double *std, grugan_error *err)
 {
     return run_metric(ctx, METRIC_DISC, config, real, n_real, synthetic, n_synth, 0, 0,
-                      steps, features, mean, std, err);
+                      steps, features, mean, std, 0, 0, NULL, err);
 }
 
 int grugan__discriminative_split_score(grugan_context *ctx, const grugan_metric_config *config,
@@ -660,7 +677,7 @@ int grugan__discriminative_split_score(grugan_context *ctx, const grugan_metric_
                                        double *mean, grugan_error *err)
 {
     return run_metric(ctx, METRIC_DISC, config, real, n_real, synthetic, n_synth,
-                      real_test, synth_test, steps, features, mean, NULL, err);
+                      real_test, synth_test, steps, features, mean, NULL, 0, 0, NULL, err);
 }
 
 int grugan_predictive_score(grugan_context *ctx, const grugan_metric_config *config,
@@ -669,7 +686,34 @@ int grugan_predictive_score(grugan_context *ctx, const grugan_metric_config *con
                             double *std, grugan_error *err)
 {
     return run_metric(ctx, METRIC_PRED, config, real, n_real, synthetic, n_synth, 0, 0, steps,
-                      features, mean, std, err);
+                      features, mean, std, 0, 0, NULL, err);
+}
+
+int grugan_metric_repetitions(grugan_context *ctx, int32_t kind,
+                              const grugan_metric_config *config, size_t first, size_t count,
+                              const float *real, size_t n_real, const float *synthetic,
+                              size_t n_synth, size_t steps, size_t features, double *scores,
+                              grugan_error *err)
+{
+    const grugan_context *c = ctx ? ctx : grugan__default_context();
+    if (err) {
+        err->code = GRUGAN_OK;
+        err->message[0] = '\0';
+    }
+    if (kind != GRUGAN_METRIC_DISCRIMINATIVE && kind != GRUGAN_METRIC_PREDICTIVE)
+        return grugan__error_set(c, err, GRUGAN_E_INVALID, "unknown metric kind %d", (int)kind);
+    if (!scores) return grugan__error_set(c, err, GRUGAN_E_INVALID, "NULL scores");
+    return run_metric(ctx, kind == GRUGAN_METRIC_DISCRIMINATIVE ? METRIC_DISC : METRIC_PRED,
+                      config, real, n_real, synthetic, n_synth, 0, 0, steps, features, NULL,
+                      NULL, first, count, scores, err);
+}
+
+int grugan_metric_summary(const double *scores, size_t count, double *mean, double *std)
+{
+    if (!scores || !mean || !count) return !count && scores && mean ? GRUGAN_E_SIZE
+                                                                    : GRUGAN_E_INVALID;
+    summarize(scores, count, mean, std);
+    return GRUGAN_OK;
 }
 
 /* ---- statistics ------------------------------------------------------------ */

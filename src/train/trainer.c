@@ -12,6 +12,13 @@
 
 #define FAIL(tr, code, ...) grugan__fail(&(tr)->obj, (code), __VA_ARGS__)
 
+/* The pieces shards.c shares (trainer_internal.h). */
+#define with_instance_noise grugan__trainer_instance_noise
+#define mean_score grugan__trainer_mean_score
+#define relay grugan__trainer_relay
+#define non_finite grugan__trainer_non_finite
+#define clip_and_update grugan__trainer_clip_and_update
+
 /* Defaults of the trainer's settings (include/grugan.h, "Trainer"; the runs
  * that chose them are in docs/QUALITY.md, "Training on Sines"). */
 #define DEFAULT_D_STEPS 1
@@ -32,6 +39,7 @@ static void release_buffers(grugan_trainer *tr)
     const grugan_context *ctx = tr->obj.ctx;
     grugan__selection_release(tr);
     grugan__penalties_release(tr);
+    grugan__shards_release(tr);
     grugan__free(ctx, tr->x);
     grugan__free(ctx, tr->cond);
     grugan__free(ctx, tr->len);
@@ -88,6 +96,7 @@ static int allocate_buffers(grugan_trainer *tr)
 static int check_config(const grugan_context *ctx, const grugan_trainer_config *c,
                         grugan_error *err)
 {
+    int rc;
     if (c->loss < GRUGAN_LOSS_BCE || c->loss > GRUGAN_LOSS_WGAN_GP)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "loss %d is not a GRUGAN_LOSS_*",
                                  (int)c->loss);
@@ -122,6 +131,7 @@ static int check_config(const grugan_context *ctx, const grugan_trainer_config *
                                  (long long)c->final_candidates, GRUGAN__MAX_CANDIDATES);
     if (c->d_steps > 1000)
         return grugan__error_set(ctx, err, GRUGAN_E_RANGE, "d_steps %zu exceeds 1000", c->d_steps);
+    if ((rc = grugan__shards_check_config(ctx, c, err)) != GRUGAN_OK) return rc;
     return grugan__penalties_check_config(ctx, c, err);
 }
 
@@ -259,6 +269,7 @@ int grugan_trainer_create(grugan_context *ctx, const grugan_trainer_config *conf
     }
     if ((rc = grugan__penalties_setup(tr, err)) != GRUGAN_OK) goto fail;
     if ((rc = grugan__selection_setup(tr, err)) != GRUGAN_OK) goto fail;
+    if ((rc = grugan__shards_setup(tr, err)) != GRUGAN_OK) goto fail;
     if (cfg.threads > 0) {
         const double th = cfg.threads;
         if (grugan_generator_set(gen, GRUGAN_KEY_THREADS, th) != GRUGAN_OK ||
@@ -332,8 +343,7 @@ int grugan_trainer_progress(const grugan_trainer *tr, grugan_progress *out)
 
 /* Mean "D(x)" over the valid logits of rows [0, rows): sigmoid(l) for BCE,
  * l for the other losses. */
-static float mean_score(const grugan_trainer *tr, const float *logit, const size_t *len,
-                        size_t rows)
+float mean_score(const grugan_trainer *tr, const float *logit, const size_t *len, size_t rows)
 {
     double sum = 0;
     size_t count = 0;
@@ -358,8 +368,8 @@ static float mean_score(const grugan_trainer *tr, const float *logit, const size
  * tr->xn[first, first + rows) and returns it, or returns x itself without
  * instance noise.
  */
-static const float *with_instance_noise(grugan_trainer *tr, size_t first, size_t rows,
-                                        uint64_t update)
+const float *with_instance_noise(grugan_trainer *tr, size_t first, size_t rows,
+                                 uint64_t update)
 {
     const size_t seq = tr->T * tr->F, n = rows * seq;
     const float sigma = tr->cfg.instance_noise;
@@ -385,7 +395,7 @@ static const size_t *lengths_of(const grugan_trainer *tr, size_t first)
 }
 
 /* Relays a failed handle's message into the trainer's. */
-static int relay(grugan_trainer *tr, int rc, const char *what, const char *detail)
+int relay(grugan_trainer *tr, int rc, const char *what, const char *detail)
 {
     return FAIL(tr, rc, "step %llu: %s failed: %s",
                 (unsigned long long)tr->progress.step + 1, what, detail);
@@ -393,7 +403,7 @@ static int relay(grugan_trainer *tr, int rc, const char *what, const char *detai
 
 /* Applies the non-finite policy. Returns GRUGAN_OK to go on without the
  * update (SKIP), or the failure (STOP). */
-static int non_finite(grugan_trainer *tr, const char *what)
+int non_finite(grugan_trainer *tr, const char *what)
 {
     tr->progress.skipped++;
     if (tr->cfg.nonfinite_policy == GRUGAN_NONFINITE_SKIP) return GRUGAN_OK;
@@ -403,8 +413,8 @@ static int non_finite(grugan_trainer *tr, const char *what)
 
 /* Clips (when configured) and measures the gradient norm, then updates.
  * *updated tells whether the update happened. */
-static int clip_and_update(grugan_trainer *tr, grugan_optimizer *opt, const char *who,
-                           float *norm, bool *updated)
+int clip_and_update(grugan_trainer *tr, grugan_optimizer *opt, const char *who, float *norm,
+                    bool *updated)
 {
     const float limit = tr->cfg.clip_grad_norm > 0.0f ? tr->cfg.clip_grad_norm : FLT_MAX;
     char what[64];
@@ -564,8 +574,12 @@ int grugan_trainer_step(grugan_trainer *tr)
     grugan__clear(&tr->obj);
     start = grugan__now_seconds();
     for (size_t k = 0; k < tr->cfg.d_steps; k++)
-        if ((rc = discriminator_update(tr, k)) != GRUGAN_OK) return rc;
-    if ((rc = generator_update(tr)) != GRUGAN_OK) return rc;
+        if ((rc = tr->shards > 1 ? grugan__shards_discriminator_update(tr, k)
+                                 : discriminator_update(tr, k)) != GRUGAN_OK)
+            return rc;
+    if ((rc = tr->shards > 1 ? grugan__shards_generator_update(tr) : generator_update(tr)) !=
+        GRUGAN_OK)
+        return rc;
     tr->progress.step++;
     spent = fmax(grugan__now_seconds() - start, 1e-9);
     sequences = 2 * tr->B * tr->cfg.d_steps + (tr->feat ? 2 : 1) * tr->B;

@@ -72,6 +72,24 @@ struct grugan_trainer {
     uint64_t estimates_timed; /* their number */
 
     grugan_progress progress;
+
+    /* data-parallel training (shards.c): off (the one-batch path) when
+     * shards == 1 */
+    size_t shards;           /* S */
+    size_t shard_rows;       /* B / S */
+    size_t shard_first;      /* the shards this worker owns: [first, first + count) */
+    size_t shard_count;
+    grugan_reduce_fn reduce; /* NULL: one worker */
+    void *reduce_user;
+    size_t slot_disc;        /* floats per slot: discriminator gradients and terms */
+    size_t slot_gen;         /* generator gradients and terms */
+    size_t slot_stats;       /* batch statistics */
+    float *slots;            /* (S, largest slot) */
+    float *sh_x;             /* (2 B/S, T, F) a shard's real, then generated rows */
+    float *sh_cond;          /* (2 B/S, C) or NULL */
+    size_t *sh_len;          /* (2 B/S) */
+    double *sh_moments;      /* (4, T F) global mean and sd of real, then generated values */
+    double *sh_changes;      /* (4, (T-1) F) likewise of the step-to-step changes */
 };
 
 /* Seconds on the monotonic clock. */
@@ -96,6 +114,43 @@ void grugan__penalties_release(grugan_trainer *tr);
  * *value receives their sum. Fails with GRUGAN_E_NONFINITE for a penalty
  * that is not finite, with the discriminator's failure otherwise. */
 int grugan__penalties_add(grugan_trainer *tr, const float *seen, uint64_t update, float *value);
+
+/* Pieces of the training step shared with shards.c (trainer.c). */
+const float *grugan__trainer_instance_noise(grugan_trainer *tr, size_t first, size_t rows,
+                                            uint64_t update);
+float grugan__trainer_mean_score(const grugan_trainer *tr, const float *logit, const size_t *len,
+                                 size_t rows);
+int grugan__trainer_relay(grugan_trainer *tr, int rc, const char *what, const char *detail);
+int grugan__trainer_non_finite(grugan_trainer *tr, const char *what);
+int grugan__trainer_clip_and_update(grugan_trainer *tr, grugan_optimizer *opt, const char *who,
+                                    float *norm, bool *updated);
+
+/* Data-parallel training (shards.c). */
+/* Checks the shard count against the batch size and the loss terms. */
+int grugan__shards_check_config(const grugan_context *ctx, const grugan_trainer_config *c,
+                                grugan_error *err);
+/* Allocates the slots and shard buffers (nothing with one shard). */
+int grugan__shards_setup(grugan_trainer *tr, grugan_error *err);
+void grugan__shards_release(grugan_trainer *tr);
+/* The sharded discriminator update k of the step and generator update. */
+int grugan__shards_discriminator_update(grugan_trainer *tr, size_t k);
+int grugan__shards_generator_update(grugan_trainer *tr);
+/* Moment statistics from per-shard sums. Writes the double sums of v and v^2
+ * over n rows of `stride` floats, column by column (v[i][j] = x[i][j], or
+ * x[i][j + lag] - x[i][j] with a lag), as hi and lo floats: out (4, dim) =
+ * sum v hi, lo, then sum v^2 hi, lo. */
+void grugan__shard_sums(const float *x, size_t n, size_t stride, size_t dim, size_t lag,
+                        float *out);
+/* Mean and sd = sqrt(population variance + 1e-6) of n rows from the sums of
+ * `shards` slots `slot` floats apart, added in shard order. */
+void grugan__shard_moments(const float *sums, size_t shards, size_t slot, size_t n, size_t dim,
+                           double *mean, double *sd);
+/* Moment matching from the global moments (4, dim) (mean, sd of the real
+ * rows, then of the n_fake generated ones): returns its value and, when
+ * d_fake is not NULL, writes its gradient with respect to `rows` generated
+ * rows (of `stride` floats) of the batch, fake and d_fake (rows, stride). */
+double grugan__shard_match(const double *moments, size_t n_fake, size_t dim, size_t lag,
+                           const float *fake, size_t rows, size_t stride, float *d_fake);
 
 /* Model selection (selection.c). */
 /* Whether the trainer holds a best generator (selection on, an estimate made). */
