@@ -136,7 +136,9 @@ grep -qx abigail-tools "$tmp/out" || fail "$case: no abigail-tools"
 setup 0 "$all" --ci
 expect_log "apt-get update (DEBIAN_FRONTEND=noninteractive)" \
     "apt-get install -y --no-install-recommends clang libomp-14-dev libclang-rt-14-dev abigail-tools groff-base openmpi-bin libopenmpi-dev python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel python3-venv (DEBIAN_FRONTEND=noninteractive)"
-grep -q '^sh scripts/setup.sh --ci$' .ci/run || fail ".ci/run does not install the --ci list"
+grep -q '^apt-get update$' .ci/run || fail ".ci/run does not update the package lists"
+grep -q '^apt-get install -y --no-install-recommends \$(sh scripts/setup.sh --ci --list)$' .ci/run ||
+    fail ".ci/run does not install the --ci list"
 
 case="unknown option"
 setup 0 "$all" --yes
