@@ -14,26 +14,12 @@
 
 enum { N = 64, T = 8, F = 2, MAX_WORKERS = 6 };
 
-static void make_sines(float *x, size_t n, unsigned seed)
-{
-    unsigned s = seed;
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < F; k++) {
-            float f, p;
-            s = s * 1103515245u + 12345u;
-            f = 0.1f + 0.4f * (float)(s >> 8) / 16777216.0f;
-            s = s * 1103515245u + 12345u;
-            p = 3.0f * (float)(s >> 8) / 16777216.0f;
-            for (size_t t = 0; t < T; t++) x[(i * T + t) * F + k] = sinf(f * (float)t + p);
-        }
-}
-
 static void world_make(gan_world *w, int disc_kind, const grugan_trainer_config *tc)
 {
     float *x = malloc(N * T * F * sizeof *x);
     grugan_generator_config gc = GRUGAN_GENERATOR_CONFIG_INIT;
     grugan_discriminator_config dic = GRUGAN_DISCRIMINATOR_CONFIG_INIT;
-    make_sines(x, N, 7);
+    fill_sines(x, N, T, F, 7);
     gc.noise_size = 3;
     gc.output_size = F;
     gc.hidden_size = 8;

@@ -54,6 +54,21 @@ void fill(float *p, size_t n, float v)
     for (size_t i = 0; i < n; i++) p[i] = v;
 }
 
+void fill_sines(float *x, size_t n, size_t steps, size_t features, unsigned seed)
+{
+    unsigned s = seed;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < features; k++) {
+            float f, p;
+            s = s * 1103515245u + 12345u;
+            f = 0.1f + 0.4f * (float)(s >> 8) / 16777216.0f;
+            s = s * 1103515245u + 12345u;
+            p = 3.0f * (float)(s >> 8) / 16777216.0f;
+            for (size_t t = 0; t < steps; t++)
+                x[(i * steps + t) * features + k] = sinf(f * (float)t + p);
+        }
+}
+
 void assert_all(const float *p, size_t n, float v, const char *what)
 {
     for (size_t i = 0; i < n; i++)

@@ -24,6 +24,11 @@ void grads_read_all(const grugan_params *p, float *g);
 /* p[i] = v for i < n. */
 void fill(float *p, size_t n, float v);
 
+/* x (n, steps, features): per sequence and feature a sine of random
+ * frequency in [0.1, 0.5) and phase in [0, 3), from a small LCG seeded with
+ * seed (the same numbers on every platform). */
+void fill_sines(float *x, size_t n, size_t steps, size_t features, unsigned seed);
+
 /* Every element of p is exactly v (bit for bit), else the test fails. */
 void assert_all(const float *p, size_t n, float v, const char *what);
 

@@ -3,6 +3,7 @@
  * Everything is computed in double with sums in a fixed order; the formulas
  * are in grugan.h. */
 #include "core/core.h"
+#include "train/loss.h"
 
 #include <float.h>
 #include <math.h>
@@ -177,14 +178,6 @@ int grugan_feature_matching(size_t n_real, size_t n_fake, size_t dim, const floa
     return GRUGAN_OK;
 }
 
-/* Value of column j of a row for moment matching: the value itself
- * (lag 0), or its change from `lag` columns before, row[j + lag] - row[j]
- * (lag F: from one step to the next of a sequence stored as (T, F)). */
-static double column_value(const float *row, size_t j, size_t lag)
-{
-    return lag ? (double)row[j + lag] - (double)row[j] : (double)row[j];
-}
-
 /* means (w) and standard deviations sqrt(var + 1e-6) (w) of columns
  * [j0, j0 + w) of the column values of x (n rows of `stride` floats),
  * population variance, rows in order. */
@@ -193,11 +186,12 @@ static void column_moments(double *mean, double *sd, const float *x, size_t n, s
 {
     for (size_t j = 0; j < w; j++) mean[j] = sd[j] = 0;
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < w; j++) mean[j] += column_value(x + i * stride, j0 + j, lag);
+        for (size_t j = 0; j < w; j++)
+            mean[j] += grugan__column_value(x + i * stride, j0 + j, lag);
     for (size_t j = 0; j < w; j++) mean[j] /= (double)n;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < w; j++) {
-            const double d = column_value(x + i * stride, j0 + j, lag) - mean[j];
+            const double d = grugan__column_value(x + i * stride, j0 + j, lag) - mean[j];
             sd[j] += d * d;
         }
     for (size_t j = 0; j < w; j++) sd[j] = sqrt(sd[j] / (double)n + 1e-6);
@@ -208,8 +202,32 @@ static double sign_of(double v)
     return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0;
 }
 
+void grugan__moment_gradient(const double *mr, const double *sr, const double *mf,
+                             const double *sf, size_t n_fake, size_t dim, size_t lag, size_t j0,
+                             size_t w, const float *fake, size_t rows, size_t stride,
+                             float *d_fake)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const float *row = fake + i * stride;
+        float *drow = d_fake + i * stride;
+        for (size_t j = j0; j < j0 + w; j++) {
+            const double v = grugan__column_value(row, j, lag);
+            const float g = (float)((-sign_of(sr[j - j0] - sf[j - j0]) * (v - mf[j - j0]) /
+                                         sf[j - j0] -
+                                     sign_of(mr[j - j0] - mf[j - j0])) /
+                                    ((double)n_fake * (double)dim));
+            if (lag) {
+                drow[j + lag] += g;
+                drow[j] -= g;
+            } else {
+                drow[j] = g;
+            }
+        }
+    }
+}
+
 /*
- * Over the `dim` column values v[i][j] (column_value) of rows of `stride`
+ * Over the `dim` column values v[i][j] (grugan__column_value) of rows of `stride`
  * floats:
  *   value = (1/dim) sum_j |sd_r[j] - sd_f[j]| + (1/dim) sum_j |m_r[j] - m_f[j]|
  *   g[i][j] = d value / d v_f[i][j]
@@ -237,24 +255,9 @@ static int match_moments(size_t n_real, size_t n_fake, size_t stride, size_t dim
         column_moments(mr, sr, real, n_real, stride, lag, j0, w);
         column_moments(mf, sf, fake, n_fake, stride, lag, j0, w);
         for (size_t j = 0; j < w; j++) sum += fabs(sr[j] - sf[j]) + fabs(mr[j] - mf[j]);
-        if (!d_fake) continue;
-        for (size_t i = 0; i < n_fake; i++) {
-            const float *row = fake + i * stride;
-            float *drow = d_fake + i * stride;
-            for (size_t j = j0; j < j0 + w; j++) {
-                const double v = column_value(row, j, lag);
-                const float g = (float)((-sign_of(sr[j - j0] - sf[j - j0]) * (v - mf[j - j0]) /
-                                             sf[j - j0] -
-                                         sign_of(mr[j - j0] - mf[j - j0])) /
-                                        ((double)n_fake * (double)dim));
-                if (lag) {
-                    drow[j + lag] += g;
-                    drow[j] -= g;
-                } else {
-                    drow[j] = g;
-                }
-            }
-        }
+        if (d_fake)
+            grugan__moment_gradient(mr, sr, mf, sf, n_fake, dim, lag, j0, w, fake, n_fake, stride,
+                                    d_fake);
     }
     if (!(sum <= FLT_MAX)) return GRUGAN_E_NONFINITE;
     *value = (float)(sum / (double)dim);

@@ -22,6 +22,7 @@
  * added in shard order in double after the reduction.
  */
 #include "model/params.h"
+#include "train/loss.h"
 #include "train/trainer_internal.h"
 
 #include <float.h>
@@ -105,8 +106,10 @@ int grugan__shards_setup(grugan_trainer *tr, grugan_error *err)
     tr->sh_x = grugan__calloc(ctx, 2 * b * seq, sizeof(float));
     tr->sh_len = grugan__calloc(ctx, 2 * b, sizeof(size_t));
     if (tr->C) tr->sh_cond = grugan__calloc(ctx, 2 * b * tr->C, sizeof(float));
-    if (moment_columns(tr)) tr->sh_moments = grugan__calloc(ctx, 4 * moment_columns(tr), sizeof(double));
-    if (change_columns(tr)) tr->sh_changes = grugan__calloc(ctx, 4 * change_columns(tr), sizeof(double));
+    if (moment_columns(tr))
+        tr->sh_moments = grugan__calloc(ctx, 4 * moment_columns(tr), sizeof(double));
+    if (change_columns(tr))
+        tr->sh_changes = grugan__calloc(ctx, 4 * change_columns(tr), sizeof(double));
     if (!tr->slots || !tr->sh_x || !tr->sh_len || (tr->C && !tr->sh_cond) ||
         (moment_columns(tr) && !tr->sh_moments) || (change_columns(tr) && !tr->sh_changes))
         return grugan__error_set(ctx, err, GRUGAN_E_NOMEM,
@@ -179,14 +182,9 @@ static int generate_shard(grugan_trainer *tr, uint64_t position, size_t s)
                                       tr->cond ? tr->cond + row * tr->C : NULL, NULL,
                                       tr->x + row * tr->T * tr->F);
     if (rc != GRUGAN_OK)
-        return grugan__trainer_relay(tr, rc, "generator forward", grugan_generator_message(tr->gen));
+        return grugan__trainer_relay(tr, rc, "generator forward",
+                                     grugan_generator_message(tr->gen));
     return GRUGAN_OK;
-}
-
-/* v[i][j] of a row: the value j, or with a lag the change x[j + lag] - x[j]. */
-static double column_value(const float *row, size_t j, size_t lag)
-{
-    return lag ? (double)row[j + lag] - (double)row[j] : (double)row[j];
 }
 
 static void put_double(float *hi, float *lo, double d)
@@ -202,7 +200,7 @@ void grugan__shard_sums(const float *x, size_t n, size_t stride, size_t dim, siz
     for (size_t j = 0; j < dim; j++) {
         double s1 = 0, s2 = 0;
         for (size_t i = 0; i < n; i++) {
-            const double v = column_value(x + i * stride, j, lag);
+            const double v = grugan__column_value(x + i * stride, j, lag);
             s1 += v;
             s2 += v * v;
         }
@@ -228,11 +226,6 @@ void grugan__shard_moments(const float *sums, size_t shards, size_t slot, size_t
     }
 }
 
-static double sign_of(double v)
-{
-    return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0;
-}
-
 double grugan__shard_match(const double *moments, size_t n_fake, size_t dim, size_t lag,
                            const float *fake, size_t rows, size_t stride, float *d_fake)
 {
@@ -242,22 +235,7 @@ double grugan__shard_match(const double *moments, size_t n_fake, size_t dim, siz
     for (size_t j = 0; j < dim; j++) sum += fabs(sr[j] - sf[j]) + fabs(mr[j] - mf[j]);
     if (!d_fake) return sum / (double)dim;
     if (lag) memset(d_fake, 0, rows * stride * sizeof *d_fake);
-    for (size_t i = 0; i < rows; i++) {
-        const float *row = fake + i * stride;
-        float *drow = d_fake + i * stride;
-        for (size_t j = 0; j < dim; j++) {
-            const double v = column_value(row, j, lag);
-            const float g = (float)((-sign_of(sr[j] - sf[j]) * (v - mf[j]) / sf[j] -
-                                     sign_of(mr[j] - mf[j])) /
-                                    ((double)n_fake * (double)dim));
-            if (lag) {
-                drow[j + lag] += g;
-                drow[j] -= g;
-            } else {
-                drow[j] = g;
-            }
-        }
-    }
+    grugan__moment_gradient(mr, sr, mf, sf, n_fake, dim, lag, 0, dim, fake, rows, stride, d_fake);
     return sum / (double)dim;
 }
 
